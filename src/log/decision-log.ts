@@ -1,0 +1,32 @@
+import type { Logger } from './logger.js';
+
+/** What the audit trail records for every request. Never headers or bodies. */
+export interface DecisionEntry {
+  readonly listener: string;
+  readonly remote: string;
+  readonly method: string;
+  /** canonical forwarded target path when routed, else the raw target (truncated) */
+  readonly path: string;
+  readonly operation: string | null;
+  readonly decision: 'allow' | 'deny';
+  /** rule id, or an error code for denials that precede the policy */
+  readonly rule: string | null;
+  /** status sent to the client; 0 when the connection ended before any response */
+  readonly status: number;
+  readonly duration_ms: number;
+  readonly bytes_in: number;
+  readonly bytes_out: number;
+}
+
+export interface DecisionLog {
+  record(entry: DecisionEntry): void;
+}
+
+export function decisionLog(logger: Logger, enabled: boolean): DecisionLog {
+  if (!enabled) return { record() {} };
+  return {
+    record(entry) {
+      logger.info(entry, 'request');
+    },
+  };
+}

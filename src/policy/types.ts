@@ -1,0 +1,41 @@
+import type { Operation } from '../catalogue/operation.js';
+
+/** A rule as written in the config file (after schema validation, before compilation). */
+export interface RuleSpec {
+  readonly id: string;
+  /** selectors: an operationId, a group (`containers:read`, `volumes:*`, `exec`), `*`, or `METHOD /path/pattern` */
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+  /** each named query parameter must be present and every one of its values must be listed */
+  readonly query?: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface PolicySpec {
+  /** name of another policy (or built-in) whose rules are tried after this policy's own rules */
+  readonly extends?: string;
+  readonly rules: readonly RuleSpec[];
+}
+
+/** What the policy engine sees of a request. */
+export interface RequestFacts {
+  readonly op: Operation;
+  readonly method: string;
+  /** canonical, percent-decoded path without the version prefix */
+  readonly path: string;
+  readonly params: Readonly<Record<string, string>>;
+  /** query parameters decoded as Go's url.ParseQuery decodes them */
+  readonly query: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface Decision {
+  readonly allowed: boolean;
+  /** id of the rule that decided, or the error code of the built-in default deny */
+  readonly rule: string;
+  /** human-readable reason, used in the denial message */
+  readonly reason: string;
+}
+
+export interface CompiledPolicy {
+  readonly name: string;
+  decide(req: RequestFacts): Decision;
+}

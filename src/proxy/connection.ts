@@ -1,0 +1,563 @@
+import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Operation } from '../catalogue/operation.js';
+import { Errors, type ErrorCode } from '../errors.js';
+import { CHUNK_END, ChunkedDecoder, LAST_CHUNK, chunkHeader } from '../http/chunked.js';
+import { errorResponse } from '../http/error-response.js';
+import { forwardHead } from '../http/forward-head.js';
+import { parseRequestHead, type RequestHead } from '../http/request-head.js';
+import { ResponseTracker } from '../http/response-tracker.js';
+import type { DecisionLog } from '../log/decision-log.js';
+import type { CompiledPolicy } from '../policy/types.js';
+import { route } from '../routing/router.js';
+import type { Dial } from '../upstream/dial.js';
+
+/** Everything a client connection needs from the listener that accepted it. */
+export interface ConnectionContext {
+  readonly listener: string;
+  readonly policy: CompiledPolicy;
+  readonly dial: Dial;
+  readonly minApiVersion: string;
+  readonly maxHeaderBytes: number;
+  readonly log: DecisionLog;
+}
+
+const enum Phase {
+  /** waiting for (or parsing) the next request head */
+  Idle,
+  /** forwarding, or discarding, the current request's body */
+  Body,
+  /** request sent; waiting for the end of its response before reading the next one */
+  Waiting,
+  /** hijacked: bytes flow both ways untouched until both sides close */
+  Raw,
+  /** a final response is on its way; nothing more is read */
+  Closing,
+}
+
+// Reasons a socket is paused; it resumes only when none remains.
+const PAUSE_BACKPRESSURE = 1;
+const PAUSE_PIPELINE = 2;
+
+/** Pipelined bytes beyond this wait in the kernel rather than in our memory. */
+const PIPELINE_BUFFER = 64 * 1024;
+/** A denied request's body up to this size is read and dropped to keep the connection. */
+const DISCARD_LIMIT = 64 * 1024;
+/** How long a denied client may keep sending a body we will not read before we hang up. */
+const LINGER_MS = 5000;
+
+/** Operations that legitimately stay open for as long as the client wants. */
+const LONG_LIVED = new Set([
+  'SystemEvents',
+  'ContainerLogs',
+  'ContainerStats',
+  'ContainerAttach',
+  'ContainerAttachWebsocket',
+  'ContainerWait',
+  'ExecStart',
+  'ServiceLogs',
+  'TaskLogs',
+]);
+
+interface Exchange {
+  readonly start: number;
+  readonly method: string;
+  path: string;
+  operation: string | null;
+  decision: 'allow' | 'deny';
+  rule: string | null;
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  longLived: boolean;
+}
+
+type Body =
+  | { kind: 'length'; remaining: number; discard: boolean }
+  | { kind: 'chunked'; decoder: ChunkedDecoder };
+
+/**
+ * One client connection, paired with at most one upstream connection at a time. Requests
+ * are read one at a time: the next pipelined request is parsed only when the previous
+ * response has ended, so every request is authorised and responses keep their order.
+ * Response bytes are passed through untouched; only their framing is followed.
+ */
+export class ClientConnection {
+  private phase = Phase.Idle;
+  private buf: Buffer | null = null;
+  private up: net.Socket | null = null;
+  private body: Body | null = null;
+  private requestDone = false;
+  private responseDone = false;
+  private keepAlive = true;
+  private ex: Exchange | null = null;
+  private readonly tracker = new ResponseTracker();
+  private clientPaused = 0;
+  private upPaused = 0;
+  private clientEnded = false;
+  private closed = false;
+  private draining = false;
+  private readonly remote: string;
+
+  constructor(
+    private readonly client: net.Socket,
+    private readonly ctx: ConnectionContext,
+    private readonly onClosed: (c: ClientConnection) => void,
+  ) {
+    this.remote = client.remoteAddress !== undefined ? `${client.remoteAddress}:${client.remotePort}` : 'unix';
+    client.on('data', (d: Buffer) => this.onClientData(d));
+    client.on('end', () => this.onClientEnd());
+    client.on('drain', () => this.resumeUp(PAUSE_BACKPRESSURE));
+    client.on('error', () => this.client.destroy());
+    client.on('close', () => this.onClientClose());
+  }
+
+  /** True while a long-lived stream (events, logs -f, attach, ...) is in progress. */
+  get streaming(): boolean {
+    return this.phase === Phase.Raw || (this.ex !== null && this.ex.longLived);
+  }
+
+  get busy(): boolean {
+    return this.ex !== null;
+  }
+
+  /** Shutdown: finish the current exchange, then close; idle connections close now. */
+  drain(): void {
+    this.draining = true;
+    if (this.ex === null && this.phase === Phase.Idle) this.client.end();
+  }
+
+  destroy(): void {
+    this.client.destroy();
+    this.up?.destroy();
+  }
+
+  // ---- client side -------------------------------------------------------------------
+
+  private onClientData(d: Buffer): void {
+    switch (this.phase) {
+      case Phase.Raw:
+        if (this.ex !== null) this.ex.bytesIn += d.length;
+        this.writeUp(d);
+        return;
+      case Phase.Closing:
+        return;
+      default:
+        this.buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
+        this.pump();
+    }
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    switch (this.phase) {
+      case Phase.Raw:
+        // Half-close: `docker run -i` ends stdin but still wants the output that follows.
+        this.up?.end();
+        return;
+      case Phase.Body:
+        this.destroy();
+        return;
+      case Phase.Idle:
+        if (this.buf !== null && this.buf.length > 0) this.destroy();
+        else this.client.end();
+        return;
+      default:
+        // Waiting: the response still goes out; the connection ends after it.
+        return;
+    }
+  }
+
+  private onClientClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.up?.destroy();
+    this.up = null;
+    if (this.ex !== null) this.record();
+    this.onClosed(this);
+  }
+
+  /** Reads as many complete requests from the buffer as the current phase allows. */
+  private pump(): void {
+    for (;;) {
+      if (this.closed) return;
+      const buf = this.buf;
+      if (this.phase === Phase.Body) {
+        if (buf === null) return;
+        this.consumeBody(buf);
+        if (this.phase === Phase.Body) return;
+        continue;
+      }
+      if (this.phase === Phase.Raw) {
+        if (buf !== null) {
+          this.buf = null;
+          this.writeUp(buf);
+        }
+        return;
+      }
+      if (this.phase !== Phase.Idle) {
+        if (buf !== null && buf.length > PIPELINE_BUFFER) this.pauseClient(PAUSE_PIPELINE);
+        return;
+      }
+      if (buf === null || buf.length === 0) {
+        if (this.clientEnded) this.client.end();
+        return;
+      }
+      const r = parseRequestHead(buf, this.ctx.maxHeaderBytes);
+      if (r.kind === 'incomplete') return;
+      if (r.kind === 'error') {
+        this.ex = this.newExchange('-', '-');
+        this.ex.bytesIn = buf.length;
+        this.buf = null;
+        this.fatal(r.code, r.reason);
+        return;
+      }
+      const head = r.head;
+      this.buf = head.length === buf.length ? null : buf.subarray(head.length);
+      this.ex = this.newExchange(head.method, head.target.length > 512 ? `${head.target.slice(0, 512)}...` : head.target);
+      this.ex.bytesIn = head.length;
+      this.startExchange(head);
+    }
+  }
+
+  private newExchange(method: string, path: string): Exchange {
+    return {
+      start: performance.now(),
+      method,
+      path,
+      operation: null,
+      decision: 'deny',
+      rule: null,
+      status: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      longLived: false,
+    };
+  }
+
+  private startExchange(head: RequestHead): void {
+    const ex = this.ex!;
+    this.keepAlive = head.keepAlive && !this.draining;
+    this.requestDone = false;
+    this.responseDone = false;
+    const hasBody = head.chunked || (head.contentLength !== null && head.contentLength > 0);
+
+    const routed = route(head.method, head.target, { minVersion: this.ctx.minApiVersion });
+    if (!routed.ok) {
+      this.deny(head, hasBody, `${head.method} ${ex.path}`, routed.reason, routed.code, routed.code);
+      return;
+    }
+    const m = routed.match;
+    const op: Operation = m.op;
+    ex.path = m.target;
+    ex.operation = op.id;
+    const decision = this.ctx.policy.decide({ op, method: head.method, path: m.path, params: m.params, query: m.query });
+    if (!decision.allowed) {
+      const code: ErrorCode = decision.rule === 'PC_DENIED_DEFAULT' ? 'PC_DENIED_DEFAULT' : 'PC_DENIED_RULE';
+      this.deny(head, hasBody, op.id, decision.reason, code, decision.rule);
+      return;
+    }
+    if (head.upgrade !== null && (!op.hijack || head.upgrade.toLowerCase() !== 'tcp')) {
+      this.deny(head, hasBody, op.id, `protocol upgrade to "${head.upgrade}" is not allowed`, 'PC_UPGRADE_REFUSED', 'PC_UPGRADE_REFUSED');
+      return;
+    }
+
+    ex.decision = 'allow';
+    ex.rule = decision.rule;
+    ex.longLived = LONG_LIVED.has(op.id);
+    const up = this.upstream();
+    this.tracker.expect(head.method === 'HEAD', op.hijack);
+    up.write(
+      forwardHead(head, m.target, { contentLength: head.contentLength, chunked: head.chunked, upgrade: head.upgrade !== null }),
+      'latin1',
+    );
+    if (head.chunked) {
+      this.body = { kind: 'chunked', decoder: new ChunkedDecoder((d) => this.forwardChunk(d)) };
+      this.phase = Phase.Body;
+    } else if (head.contentLength !== null && head.contentLength > 0) {
+      this.body = { kind: 'length', remaining: head.contentLength, discard: false };
+      this.phase = Phase.Body;
+    } else {
+      this.requestDone = true;
+      this.phase = Phase.Waiting;
+    }
+  }
+
+  private forwardChunk(d: Buffer): void {
+    const up = this.up;
+    if (up === null) return;
+    // One writev per chunk rather than three small writes.
+    up.cork();
+    up.write(chunkHeader(d.length), 'latin1');
+    up.write(d);
+    this.writeUp(CHUNK_END);
+    up.uncork();
+  }
+
+  private consumeBody(buf: Buffer): void {
+    const body = this.body!;
+    let used: number;
+    if (body.kind === 'length') {
+      used = Math.min(body.remaining, buf.length);
+      if (!body.discard) this.writeUp(used === buf.length ? buf : buf.subarray(0, used));
+      body.remaining -= used;
+    } else {
+      used = body.decoder.feed(buf);
+      if (used < 0) {
+        // The head already went upstream; a truncated body there must not be completed
+        // by anything else, so both connections go.
+        this.ex!.status = 400;
+        this.destroy();
+        return;
+      }
+    }
+    this.ex!.bytesIn += used;
+    this.buf = used === buf.length ? null : buf.subarray(used);
+    const finished = body.kind === 'length' ? body.remaining === 0 : body.decoder.done;
+    if (!finished) return;
+    if (body.kind === 'chunked') this.writeUp(LAST_CHUNK);
+    this.body = null;
+    this.requestDone = true;
+    if (this.responseDone) this.finishExchange();
+    else this.phase = Phase.Waiting;
+  }
+
+  /**
+   * Answers a refused request. A small declared body is read and dropped so the
+   * connection survives; anything else closes it, since skipping an unread body means
+   * trusting framing we chose not to interpret.
+   */
+  private deny(head: RequestHead, hasBody: boolean, label: string, reason: string, code: ErrorCode, rule: string): void {
+    const ex = this.ex!;
+    ex.rule = rule;
+    const status = Errors[code].status;
+    const message = `portcullis: ${label} denied: ${reason} (rule ${rule})`;
+    const discardable = !hasBody || (!head.chunked && head.contentLength! <= DISCARD_LIMIT);
+    if (!discardable || !this.keepAlive) {
+      this.sendFinal(status, message);
+      return;
+    }
+    ex.status = status;
+    this.writeClient(errorResponse(status, message, false));
+    this.responseDone = true;
+    if (hasBody) {
+      this.body = { kind: 'length', remaining: head.contentLength!, discard: true };
+      this.phase = Phase.Body;
+    } else {
+      this.requestDone = true;
+      this.finishExchange();
+    }
+  }
+
+  /** Sends a last response and closes the connection once it is written. */
+  private sendFinal(status: number, message: string): void {
+    if (this.ex !== null) this.ex.status = status;
+    this.phase = Phase.Closing;
+    this.buf = null;
+    const payload = errorResponse(status, message, true);
+    if (this.ex !== null) this.ex.bytesOut += Buffer.byteLength(payload);
+    this.client.end(payload);
+    this.up?.destroy();
+    this.up = null;
+    // A client that keeps sending after our answer is not owed our patience.
+    setTimeout(() => this.client.destroy(), LINGER_MS).unref();
+  }
+
+  private fatal(code: ErrorCode, reason: string): void {
+    this.ex!.rule = code;
+    this.sendFinal(Errors[code].status, `portcullis: request denied: ${reason} (rule ${code})`);
+  }
+
+  private finishExchange(): void {
+    this.record();
+    this.resumeClient(PAUSE_PIPELINE);
+    if (this.tracker.closes || !this.keepAlive) {
+      this.up?.end();
+      this.up = null;
+    }
+    if (!this.keepAlive || this.draining) {
+      this.phase = Phase.Closing;
+      this.buf = null;
+      this.client.end();
+      return;
+    }
+    this.phase = Phase.Idle;
+    this.pump();
+  }
+
+  private record(): void {
+    const ex = this.ex!;
+    this.ex = null;
+    if (ex.status === 0) ex.status = this.tracker.status;
+    this.ctx.log.record({
+      listener: this.ctx.listener,
+      remote: this.remote,
+      method: ex.method,
+      path: ex.path,
+      operation: ex.operation,
+      decision: ex.decision,
+      rule: ex.rule,
+      status: ex.status,
+      duration_ms: Math.round((performance.now() - ex.start) * 1000) / 1000,
+      bytes_in: ex.bytesIn,
+      bytes_out: ex.bytesOut,
+    });
+  }
+
+  // ---- upstream side -----------------------------------------------------------------
+
+  private upstream(): net.Socket {
+    if (this.up !== null && !this.up.destroyed && this.up.writable) return this.up;
+    const up = this.ctx.dial();
+    this.up = up;
+    this.upPaused = 0;
+    up.on('data', (d: Buffer) => {
+      if (up === this.up) this.onUpData(d);
+    });
+    up.on('end', () => {
+      if (up === this.up) this.onUpEnd();
+    });
+    up.on('drain', () => {
+      if (up === this.up) this.resumeClient(PAUSE_BACKPRESSURE);
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (up === this.up) this.onUpFailure(err.code ?? err.message);
+      up.destroy();
+    });
+    up.on('close', (hadError: boolean) => {
+      if (up !== this.up) return;
+      if (this.phase === Phase.Raw && !hadError) {
+        // The daemon finished the stream; what it sent still has to reach the client.
+        this.up = null;
+        this.client.end();
+        return;
+      }
+      this.onUpFailure('connection closed');
+    });
+    return up;
+  }
+
+  private onUpData(d: Buffer): void {
+    if (this.phase === Phase.Raw) {
+      this.writeClient(d);
+      return;
+    }
+    if (this.ex === null || this.responseDone) {
+      // dockerd never speaks unasked; bytes now mean we lost track of its framing.
+      this.destroy();
+      return;
+    }
+    const ev = this.tracker.feed(d);
+    switch (ev.kind) {
+      case 'more':
+        this.writeClient(d);
+        return;
+      case 'error':
+        this.destroy();
+        return;
+      case 'hijack':
+        this.writeClient(d);
+        this.enterRaw();
+        return;
+      case 'complete':
+        if (ev.end !== d.length) {
+          this.destroy();
+          return;
+        }
+        this.writeClient(d);
+        this.responseDone = true;
+        if (this.requestDone) {
+          this.finishExchange();
+        } else {
+          // dockerd answered before reading the whole body (an early error): the rest of
+          // the body has nowhere to go, so the connection ends with this response.
+          this.keepAlive = false;
+          this.body = null;
+          this.finishExchange();
+        }
+        return;
+    }
+  }
+
+  private enterRaw(): void {
+    this.phase = Phase.Raw;
+    this.ex!.status = this.tracker.status;
+    this.ex!.longLived = true;
+    this.body = null;
+    this.resumeClient(PAUSE_PIPELINE);
+    const buf = this.buf;
+    this.buf = null;
+    if (buf !== null) this.writeUp(buf);
+    if (this.clientEnded) this.up!.end();
+  }
+
+  private onUpEnd(): void {
+    if (this.phase === Phase.Raw) {
+      this.client.end();
+      return;
+    }
+    if (this.ex !== null && this.tracker.untilClose) {
+      // A close-delimited body ends here, and only a close can tell the client so.
+      this.up?.destroy();
+      this.up = null;
+      this.keepAlive = false;
+      this.responseDone = true;
+      this.requestDone = true;
+      this.finishExchange();
+      return;
+    }
+    this.onUpFailure('connection closed by the daemon');
+  }
+
+  private onUpFailure(why: string): void {
+    const up = this.up;
+    this.up = null;
+    up?.destroy();
+    if (this.closed) return;
+    if (this.phase === Phase.Raw) {
+      this.client.destroy();
+      return;
+    }
+    if (this.ex === null || this.responseDone) return; // idle keep-alive connection dropped
+    if (this.ex.bytesOut === 0) {
+      this.sendFinal(502, `portcullis: ${this.ex.operation ?? 'request'} failed: the Docker daemon is unreachable (${why}) (rule PC_UPSTREAM_UNAVAILABLE)`);
+      return;
+    }
+    this.client.destroy();
+  }
+
+  // ---- flow control ------------------------------------------------------------------
+
+  private writeClient(d: Buffer | string): void {
+    if (this.ex !== null) this.ex.bytesOut += typeof d === 'string' ? Buffer.byteLength(d) : d.length;
+    if (!this.client.write(d)) this.pauseUp(PAUSE_BACKPRESSURE);
+  }
+
+  private writeUp(d: Buffer | string): void {
+    const up = this.up;
+    if (up === null) return;
+    if (!up.write(d)) this.pauseClient(PAUSE_BACKPRESSURE);
+  }
+
+  private pauseClient(bit: number): void {
+    if (this.clientPaused === 0) this.client.pause();
+    this.clientPaused |= bit;
+  }
+
+  private resumeClient(bit: number): void {
+    if (this.clientPaused === 0) return;
+    this.clientPaused &= ~bit;
+    if (this.clientPaused === 0) this.client.resume();
+  }
+
+  private pauseUp(bit: number): void {
+    if (this.upPaused === 0) this.up?.pause();
+    this.upPaused |= bit;
+  }
+
+  private resumeUp(bit: number): void {
+    if (this.upPaused === 0) return;
+    this.upPaused &= ~bit;
+    if (this.upPaused === 0) this.up?.resume();
+  }
+}

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Address } from '../config/address.js';
+
+export interface UpstreamTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly serverName?: string;
+}
+
+export interface UpstreamSpec {
+  readonly address: Address;
+  readonly tls?: UpstreamTls;
+}
+
+/** Opens one connection to dockerd; the proxy pairs it with one client connection. */
+export type Dial = () => net.Socket;
+
+export function createDial(spec: UpstreamSpec): Dial {
+  const a = spec.address;
+  if (a.kind === 'unix') {
+    return () => net.connect({ path: a.path, allowHalfOpen: true });
+  }
+  if (spec.tls === undefined) {
+    return () => {
+      const s = net.connect({ host: a.host, port: a.port, allowHalfOpen: true });
+      s.setNoDelay(true);
+      return s;
+    };
+  }
+  // Read once at start: a missing file is a configuration error, not a per-request one.
+  const t = spec.tls;
+  const options: tls.ConnectionOptions = {
+    servername: t.serverName ?? (net.isIP(a.host) === 0 ? a.host : undefined),
+    ca: t.ca !== undefined ? readFileSync(t.ca) : undefined,
+    cert: t.cert !== undefined ? readFileSync(t.cert) : undefined,
+    key: t.key !== undefined ? readFileSync(t.key) : undefined,
+    minVersion: 'TLSv1.2',
+  };
+  return () => {
+    // TLSSocket inherits half-open behaviour from the socket it wraps, and only from there.
+    const raw = net.connect({ host: a.host, port: a.port, allowHalfOpen: true });
+    raw.setNoDelay(true);
+    return tls.connect({ ...options, socket: raw });
+  };
+}

@@ -1,0 +1,124 @@
+import net from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CompiledPolicy, Decision, RequestFacts } from '../../src/policy/types.js';
+import { ClientConnection, type ConnectionContext } from '../../src/proxy/connection.js';
+import type { DecisionEntry } from '../../src/log/decision-log.js';
+
+/**
+ * A scripted fake daemon for byte-level tests: it records exactly what the proxy sent and
+ * answers with whatever the test's handler writes. Real behaviour is tested end to end
+ * against a real dockerd; this is for framing the real one would never produce on demand.
+ */
+export interface FakeDaemon {
+  readonly path: string;
+  readonly received: Buffer[];
+  connections: number;
+  close(): Promise<void>;
+}
+
+export async function fakeDaemon(onConnection: (socket: net.Socket, received: Buffer[]) => void): Promise<FakeDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'pcf-'));
+  const path = join(dir, 'd.sock');
+  const received: Buffer[] = [];
+  const sockets = new Set<net.Socket>();
+  const state: FakeDaemon = {
+    path,
+    received,
+    connections: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    state.connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('data', (d) => received.push(d));
+    onConnection(s, received);
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  return state;
+}
+
+/** Allows exactly the listed operationIds. */
+export function allowOnly(...ids: string[]): CompiledPolicy {
+  return {
+    name: 'test',
+    decide(req: RequestFacts): Decision {
+      return ids.includes(req.op.id)
+        ? { allowed: true, rule: 'test-allow', reason: 'allowed by rule test-allow' }
+        : { allowed: false, rule: 'PC_DENIED_DEFAULT', reason: `no rule allows ${req.op.id}` };
+    },
+  };
+}
+
+export interface TestProxy {
+  readonly port: number;
+  readonly log: DecisionEntry[];
+  close(): Promise<void>;
+}
+
+export async function proxyTo(upstreamPath: string, policy: CompiledPolicy): Promise<TestProxy> {
+  const log: DecisionEntry[] = [];
+  const conns = new Set<ClientConnection>();
+  const ctx: ConnectionContext = {
+    listener: 'test',
+    policy,
+    dial: () => net.connect({ path: upstreamPath, allowHalfOpen: true }),
+    minApiVersion: '1.24',
+    maxHeaderBytes: 64 * 1024,
+    log: { record: (e) => log.push(e) },
+  };
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    conns.add(new ClientConnection(s, ctx, (c) => conns.delete(c)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of conns) c.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Sends raw bytes and collects everything until the proxy closes or `until` matches. */
+export function exchange(port: number, payload: string | Buffer, opts: { until?: (all: string) => boolean; endAfterWrite?: boolean; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let all = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`timeout; got so far: ${JSON.stringify(all)}`));
+    }, opts.timeoutMs ?? 5000);
+    s.on('data', (d) => {
+      all += d.toString('latin1');
+      if (opts.until?.(all)) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(all);
+      }
+    });
+    s.on('end', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(all);
+    });
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    s.write(payload);
+    if (opts.endAfterWrite) s.end();
+  });
+}
+
+export function countResponses(all: string): number {
+  return all.split(/HTTP\/1\.1 \d{3} /).length - 1;
+}
