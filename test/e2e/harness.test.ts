@@ -1,0 +1,34 @@
+/** Proves the e2e harness itself against a real daemon, without the proxy in between. */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { docker, dockerApi } from './harness/docker-cli.js';
+import { BUSYBOX_IMAGE } from './harness/dockerd.js';
+import { e2eSuite } from './harness/skip.js';
+
+e2eSuite('e2e harness', (ctx) => {
+  it('has a daemon answering /_ping on its socket', async () => {
+    const res = await dockerApi(ctx.dockerd.socket, 'GET', '/_ping');
+    assert.equal(res.status, 200);
+    assert.equal(res.text, 'OK');
+  });
+
+  it('runs busybox:local through the real docker CLI', async () => {
+    const res = await docker(ctx.dockerd.host, ['run', '--rm', '--network', 'none', BUSYBOX_IMAGE, 'echo', 'hi']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, 'hi\n');
+  });
+
+  it('sees containers through the API that the CLI created', async () => {
+    const name = `harness-smoke-${process.pid}`;
+    const created = await docker(ctx.dockerd.host, ['create', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'true']);
+    assert.equal(created.code, 0, created.stderr);
+    const list = await dockerApi(ctx.dockerd.socket, 'GET', '/containers/json?all=1');
+    assert.equal(list.status, 200);
+    assert.ok(
+      list.json.some((c: { Names: string[] }) => c.Names.includes(`/${name}`)),
+      `container ${name} not in ${list.text}`,
+    );
+    const removed = await dockerApi(ctx.dockerd.socket, 'DELETE', `/containers/${name}?force=1`);
+    assert.equal(removed.status, 204);
+  });
+});

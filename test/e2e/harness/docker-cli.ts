@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface DockerResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface DockerOptions {
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** a DOCKER_CONFIG directory to use instead of a fresh empty one (e.g. to test `docker login` state) */
+  dockerConfigDir?: string;
+}
+
+/** The pinned modern client that the e2e tests are written against; a distro client on PATH is only a fallback. */
+export function dockerBinary(): string {
+  try {
+    accessSync('/usr/local/bin/docker', constants.X_OK);
+    return '/usr/local/bin/docker';
+  } catch {
+    return 'docker';
+  }
+}
+
+/** Environment for the docker CLI with every variable that could redirect or reconfigure it taken away. */
+export function dockerEnv(host: string, configDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('DOCKER_')) env[k] = v;
+  }
+  return { ...env, DOCKER_HOST: host, DOCKER_CONFIG: configDir, DOCKER_BUILDKIT: '0', ...extra };
+}
+
+/** Runs the docker CLI against `host`; rejects only on spawn failure or timeout, a non-zero exit is in `code`. */
+export async function docker(host: string, args: string[], opts: DockerOptions = {}): Promise<DockerResult> {
+  const ownConfig = opts.dockerConfigDir === undefined ? await mkdtemp(join(tmpdir(), 'pc-dockercfg-')) : undefined;
+  try {
+    return await runDocker(host, args, opts, opts.dockerConfigDir ?? ownConfig!);
+  } finally {
+    if (ownConfig !== undefined) await rm(ownConfig, { recursive: true, force: true });
+  }
+}
+
+function runDocker(host: string, args: string[], opts: DockerOptions, configDir: string): Promise<DockerResult> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(dockerBinary(), args, {
+      env: dockerEnv(host, configDir, opts.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `docker ${args.join(' ')} timed out after ${timeoutMs} ms\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`,
+        ),
+      );
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: exitCode(code, signal), stdout, stderr });
+    });
+    // A client that exits before reading all its input (e.g. a denied request) must not crash the test with EPIPE.
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input);
+  });
+}
+
+/** The shell convention (128 + signal number) so a signal death is never mistaken for success. */
+export function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
+  return code ?? 128 + (signal ? osConstants.signals[signal] : 0);
+}
+
+export interface ApiResult {
+  status: number;
+  /** the parsed body, or undefined when it is not JSON */
+  json: any;
+  text: string;
+}
+
+/** A request straight to the daemon's socket, bypassing the proxy: how tests check what the daemon really did. */
+export function dockerApi(socket: string, method: string, path: string, body?: unknown): Promise<ApiResult> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        socketPath: socket,
+        method,
+        path,
+        headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, json, text });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
