@@ -1,0 +1,14 @@
+import { ConfigError, loadConfig } from '../config/load.js';
+
+/** Validates a config file the way `serve` would load it; returns the exit code. */
+export function checkCommand(file: string, env: NodeJS.ProcessEnv = process.env): number {
+  try {
+    loadConfig({ file, env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  process.stdout.write(`ok: ${file}\n`);
+  return 0;
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AddressError, parseAddress, type Address } from '../config/address.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { checkCommand } from './check.js';
+import { healthcheck, reachableAddress } from './healthcheck.js';
+
+const USAGE = `\
+Usage: portcullis <command> [options]
+
+A policy-enforcing proxy for the Docker Engine API.
+
+Commands:
+  serve         run the proxy
+  check         validate a config file
+  healthcheck   ask a running proxy for GET /_ping
+
+Options:
+  --version     print the version
+  -h, --help    print this help, or a command's help after the command
+
+Run "portcullis <command> --help" for the options of a command.
+`;
+
+const SERVE_USAGE = `\
+Usage: portcullis serve [--config FILE] [--listen ADDR]... [--upstream ADDR]
+
+Run the proxy. Without --config, a built-in config listens on tcp://127.0.0.1:2375
+with the read-only policy.
+
+Options:
+  --config FILE     YAML config file
+  --listen ADDR     listen on ADDR instead of the config's listeners (repeatable);
+                    ADDR is tcp://HOST:PORT or unix:///PATH
+  --upstream ADDR   Docker daemon to forward to (default: the config's upstream,
+                    else DOCKER_HOST, else unix:///var/run/docker.sock)
+  -h, --help        print this help
+`;
+
+const CHECK_USAGE = `\
+Usage: portcullis check --config FILE
+
+Validate FILE the way serve would load it. Prints "ok: FILE" and exits 0, or lists
+every problem as FILE:LINE:COL: KEY: MESSAGE on stderr and exits 1.
+
+Options:
+  --config FILE   YAML config file
+  -h, --help      print this help
+`;
+
+const HEALTHCHECK_USAGE = `\
+Usage: portcullis healthcheck [--config FILE] [--address ADDR] [--timeout MS]
+
+Send GET /_ping to the first listener of the config (or to ADDR). Exits 0 when the
+answer is 200, else prints why and exits 1.
+
+Options:
+  --config FILE    YAML config file (default: the built-in config)
+  --address ADDR   address to ask instead, tcp://HOST:PORT or unix:///PATH
+  --timeout MS     give up after MS milliseconds (default: 3000)
+  -h, --help       print this help
+`;
+
+const help = { type: 'boolean', short: 'h' } as const;
+
+/** A mistake in how the command was invoked: exit status 2, with the usage that applies. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message, usage);
+  }
+}
+
+function version(): string {
+  // Two levels up from both src/cli/main.ts and dist/cli/main.js.
+  const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const v = (pkg as { version?: unknown }).version;
+  return typeof v === 'string' ? v : 'unknown';
+}
+
+/** Loads the config, or prints its problems and returns undefined. */
+function load(opts: Parameters<typeof loadConfig>[0]): LoadedConfig | undefined {
+  try {
+    return loadConfig(opts);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return undefined;
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const v = parse(args, { config: { type: 'string' }, listen: { type: 'string', multiple: true }, upstream: { type: 'string' }, help }, SERVE_USAGE);
+  if (v.help) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  const loaded = load({ file: v.config, listen: v.listen, upstream: v.upstream });
+  if (!loaded) return 1;
+  // Loaded lazily so that check, healthcheck and --version do not pay for the proxy's modules:
+  // a container healthcheck runs the binary every few seconds.
+  const { serveCommand } = await import('./serve.js');
+  await serveCommand(loaded);
+  return 0;
+}
+
+function check(args: string[]): number {
+  const v = parse(args, { config: { type: 'string' }, help }, CHECK_USAGE);
+  if (v.help) {
+    process.stdout.write(CHECK_USAGE);
+    return 0;
+  }
+  if (v.config === undefined) throw new UsageError('check needs --config FILE', CHECK_USAGE);
+  return checkCommand(v.config);
+}
+
+async function health(args: string[]): Promise<number> {
+  const v = parse(args, { config: { type: 'string' }, address: { type: 'string' }, timeout: { type: 'string' }, help }, HEALTHCHECK_USAGE);
+  if (v.help) {
+    process.stdout.write(HEALTHCHECK_USAGE);
+    return 0;
+  }
+  const timeoutText = v.timeout ?? '3000';
+  if (!/^[1-9][0-9]*$/.test(timeoutText)) {
+    throw new UsageError(`--timeout must be a positive number of milliseconds, got "${timeoutText}"`, HEALTHCHECK_USAGE);
+  }
+  const timeout = Number(timeoutText);
+  let address: Address;
+  if (v.address !== undefined) {
+    try {
+      address = parseAddress(v.address, 'connect');
+    } catch (error) {
+      if (!(error instanceof AddressError)) throw error;
+      throw new UsageError(`--address ${error.message}`, HEALTHCHECK_USAGE);
+    }
+  } else {
+    const loaded = load({ file: v.config });
+    if (!loaded) return 1;
+    // loadConfig guarantees at least one listener.
+    address = reachableAddress(loaded.config.listeners[0]!.address);
+  }
+  const result = await healthcheck(address, timeout);
+  if (result.ok) return 0;
+  process.stderr.write(`unhealthy: ${result.reason}\n`);
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest);
+      case 'check':
+        return check(rest);
+      case 'healthcheck':
+        return await health(rest);
+      case '--version':
+        process.stdout.write(`${version()}\n`);
+        return 0;
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return 0;
+      case undefined:
+        throw new UsageError('no command given', USAGE);
+      default:
+        throw new UsageError(`unknown command "${command}"`, USAGE);
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`portcullis: ${error.message}\n\n${error.usage}`);
+    return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
