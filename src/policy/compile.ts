@@ -1,0 +1,182 @@
+import type { HttpMethod, Operation } from '../catalogue/operation.js';
+import { OPERATIONS } from '../catalogue/operations.js';
+import { BUILTIN_POLICIES } from './builtin.js';
+import { parseSelector } from './selectors.js';
+import type { CompiledPolicy, Decision, PolicySpec, RequestFacts, RuleSpec } from './types.js';
+
+/** A config mistake; `path` points into the config (`['policies','ci','rules',2,'allow',1]`). */
+export class PolicyError extends Error {
+  constructor(
+    message: string,
+    public readonly path: (string | number)[],
+  ) {
+    super(message);
+    this.name = 'PolicyError';
+  }
+}
+
+interface Rule {
+  readonly id: string;
+  /** operations named by `*`, groups, families and operationIds */
+  readonly ops: ReadonlySet<string>;
+  readonly paths: readonly { readonly method: HttpMethod; readonly re: RegExp }[];
+  /** null when the rule has no query condition */
+  readonly query: readonly (readonly [string, ReadonlySet<string>])[] | null;
+  readonly decision: Decision;
+}
+
+/** A rule that may decide for one operation, with its path selectors narrowed to that method. */
+interface Candidate {
+  readonly rule: Rule;
+  /** one of the rule's `ops` selectors names the operation, no path needs testing */
+  readonly named: boolean;
+  readonly paths: readonly RegExp[];
+}
+
+interface OperationTable {
+  /** the decision when it does not depend on the request beyond its operation */
+  readonly fixed: Decision | null;
+  readonly candidates: readonly Candidate[];
+  readonly fallback: Decision;
+}
+
+function defaultDeny(opId: string): Decision {
+  return Object.freeze({ allowed: false, rule: 'PC_DENIED_DEFAULT', reason: `no rule allows ${opId}` });
+}
+
+function compileRule(spec: RuleSpec, at: (string | number)[]): Rule {
+  if (spec.allow !== undefined && spec.deny !== undefined) {
+    throw new PolicyError(`rule "${spec.id}" has both allow and deny; split it into two rules`, at);
+  }
+  const key = spec.allow !== undefined ? 'allow' : 'deny';
+  const selectors = spec.allow ?? spec.deny;
+  if (selectors === undefined || selectors.length === 0) {
+    throw new PolicyError(`rule "${spec.id}" needs at least one selector in allow or deny`, at);
+  }
+  const ops = new Set<string>();
+  const paths: { method: HttpMethod; re: RegExp }[] = [];
+  selectors.forEach((text, i) => {
+    const parsed = parseSelector(text);
+    if (!parsed.ok) throw new PolicyError(parsed.reason, [...at, key, i]);
+    if (parsed.selector.kind === 'ops') for (const id of parsed.selector.ops) ops.add(id);
+    else paths.push({ method: parsed.selector.method, re: parsed.selector.re });
+  });
+  let query: [string, ReadonlySet<string>][] | null = null;
+  if (spec.query !== undefined) {
+    query = [];
+    for (const [name, values] of Object.entries(spec.query)) {
+      // An empty list can never hold (a present parameter has at least one value).
+      if (values.length === 0) throw new PolicyError(`query parameter "${name}" lists no values`, [...at, 'query', name]);
+      query.push([name, new Set(values)]);
+    }
+    if (query.length === 0) query = null;
+  }
+  const decision: Decision = Object.freeze(
+    key === 'allow'
+      ? { allowed: true, rule: spec.id, reason: `allowed by rule ${spec.id}` }
+      : { allowed: false, rule: spec.id, reason: `denied by rule ${spec.id}` },
+  );
+  return { id: spec.id, ops, paths, query, decision };
+}
+
+function compileOwnRules(name: string, spec: PolicySpec): Rule[] {
+  const seen = new Set<string>();
+  return spec.rules.map((rule, i) => {
+    const at = ['policies', name, 'rules', i];
+    if (seen.has(rule.id)) throw new PolicyError(`rule id "${rule.id}" is used twice in policy "${name}"`, [...at, 'id']);
+    seen.add(rule.id);
+    return compileRule(rule, at);
+  });
+}
+
+/** Own rules first, then the base's, then the base's base... */
+function ruleChain(name: string, specs: ReadonlyMap<string, PolicySpec>, own: ReadonlyMap<string, Rule[]>): Rule[] {
+  const rules: Rule[] = [];
+  const visited: string[] = [];
+  let current: string | undefined = name;
+  while (current !== undefined) {
+    if (visited.includes(current)) {
+      throw new PolicyError(`policy "${name}" extends itself: ${[...visited, current].join(' -> ')}`, ['policies', name, 'extends']);
+    }
+    const spec = specs.get(current);
+    if (spec === undefined) {
+      const from = visited[visited.length - 1] as string;
+      throw new PolicyError(`policy "${from}" extends unknown policy "${current}"`, ['policies', from, 'extends']);
+    }
+    visited.push(current);
+    rules.push(...(own.get(current) as Rule[]));
+    current = spec.extends;
+  }
+  return rules;
+}
+
+/**
+ * Both readings fail closed: an allow rule needs every value of a named parameter listed, a
+ * deny rule needs only one, so repeating a parameter can neither widen an allow nor dodge a deny.
+ */
+function queryHolds(condition: readonly (readonly [string, ReadonlySet<string>])[], query: RequestFacts['query'], allow: boolean): boolean {
+  for (const [name, listed] of condition) {
+    const values = query.get(name);
+    if (values === undefined || values.length === 0) return false;
+    if (allow ? !values.every((v) => listed.has(v)) : !values.some((v) => listed.has(v))) return false;
+  }
+  return true;
+}
+
+function tableFor(op: Operation, rules: readonly Rule[]): OperationTable {
+  const fallback = defaultDeny(op.id);
+  const candidates: Candidate[] = [];
+  for (const rule of rules) {
+    const named = rule.ops.has(op.id);
+    const paths = named ? [] : rule.paths.filter((p) => p.method === op.method).map((p) => p.re);
+    if (!named && paths.length === 0) continue;
+    if (named && rule.query === null) {
+      // This rule always decides when reached: later rules are unreachable for this operation,
+      // and if it is the first candidate the decision needs nothing but the operation.
+      if (candidates.length === 0) return { fixed: rule.decision, candidates: [], fallback };
+      candidates.push({ rule, named, paths });
+      return { fixed: null, candidates, fallback };
+    }
+    candidates.push({ rule, named, paths });
+  }
+  return { fixed: candidates.length === 0 ? fallback : null, candidates, fallback };
+}
+
+function compilePolicy(name: string, rules: readonly Rule[]): CompiledPolicy {
+  const tables = new Map<string, OperationTable>();
+  for (const op of OPERATIONS) tables.set(op.id, tableFor(op, rules));
+  return {
+    name,
+    decide(req: RequestFacts): Decision {
+      const table = tables.get(req.op.id);
+      // Only catalogued operations come out of the router; anything else is refused.
+      if (table === undefined) return defaultDeny(req.op.id);
+      if (table.fixed !== null) return table.fixed;
+      for (const { rule, named, paths } of table.candidates) {
+        if (!named && !paths.some((re) => re.test(req.path))) continue;
+        if (rule.query !== null && !queryHolds(rule.query, req.query, rule.decision.allowed)) continue;
+        return rule.decision;
+      }
+      return table.fallback;
+    },
+  };
+}
+
+/**
+ * Compiles the built-in policies and the config's `policies` (a config policy replaces a
+ * built-in of the same name). Rules are tried in order, first match wins; a policy's own rules
+ * come before those of the policy it extends. A rule with a query condition matches only when
+ * every named parameter is present; an allow rule needs all of a parameter's values listed, a
+ * deny rule any one of them.
+ *
+ * @throws PolicyError for unknown selectors, malformed rules, unknown bases and extends cycles.
+ */
+export function compilePolicies(specs: Record<string, PolicySpec>): Map<string, CompiledPolicy> {
+  const merged = new Map<string, PolicySpec>(Object.entries(BUILTIN_POLICIES));
+  for (const [name, spec] of Object.entries(specs)) merged.set(name, spec);
+  const own = new Map<string, Rule[]>();
+  for (const [name, spec] of merged) own.set(name, compileOwnRules(name, spec));
+  const compiled = new Map<string, CompiledPolicy>();
+  for (const name of merged.keys()) compiled.set(name, compilePolicy(name, ruleChain(name, merged, own)));
+  return compiled;
+}
