@@ -21,6 +21,7 @@ export const Errors = {
   PC_API_VERSION: def('PC_API_VERSION', 403, 'the API version prefix is malformed or below the configured floor'),
   PC_BAD_TARGET: def('PC_BAD_TARGET', 403, 'the request target is not in origin form'),
   PC_UPGRADE_REFUSED: def('PC_UPGRADE_REFUSED', 403, 'a protocol upgrade was asked for on an operation that does not hijack'),
+  PC_FORM_BODY: def('PC_FORM_BODY', 403, 'a form-encoded or multipart body, which dockerd would merge into the query parameters'),
   PC_BAD_FRAMING: def('PC_BAD_FRAMING', 400, 'the HTTP message framing is malformed or ambiguous'),
   PC_HEADERS_TOO_LARGE: def('PC_HEADERS_TOO_LARGE', 431, 'the request head exceeds the size limit'),
   PC_UPSTREAM_UNAVAILABLE: def('PC_UPSTREAM_UNAVAILABLE', 502, 'the Docker daemon could not be reached'),

@@ -10,6 +10,8 @@ export type BodyKind =
   /** an opaque byte stream (tar archives, image tarballs, build contexts) streamed through */
   | 'stream';
 
+export type UpgradeProtocol = 'tcp' | 'websocket' | 'h2c';
+
 export interface Operation {
   /** operationId from the Engine API spec, or a Portcullis name for routes dockerd serves outside the spec */
   readonly id: string;
@@ -19,6 +21,10 @@ export interface Operation {
   /** the documented group, `family:access`, e.g. `containers:read` */
   readonly group: string;
   readonly body: BodyKind;
-  /** dockerd may hijack the connection for this operation (101 Upgrade, or a 200 raw stream) */
-  readonly hijack: boolean;
+  /**
+   * The protocol dockerd switches to when the client asks with `Upgrade` (answering 101), or
+   * null when the operation never hijacks. `tcp` operations (attach, exec start) are hijacked
+   * even without an Upgrade header: dockerd then answers 200 and streams raw.
+   */
+  readonly upgrade: UpgradeProtocol | null;
 }

@@ -1,4 +1,4 @@
-import type { BodyKind, HttpMethod, Operation } from './operation.js';
+import type { BodyKind, HttpMethod, Operation, UpgradeProtocol } from './operation.js';
 
 /*
  * Every operation dockerd serves that Portcullis lets through at all: the 108 operations of the
@@ -42,9 +42,9 @@ function op(
   path: string,
   group: string,
   body: BodyKind = 'none',
-  hijack = false,
+  upgrade: UpgradeProtocol | null = null,
 ): Operation {
-  return Object.freeze({ id, method, path, group, body, hijack });
+  return Object.freeze({ id, method, path, group, body, upgrade });
 }
 
 export const OPERATIONS: readonly Operation[] = Object.freeze([
@@ -68,8 +68,8 @@ export const OPERATIONS: readonly Operation[] = Object.freeze([
   op('ContainerArchiveInfo', 'HEAD', '/containers/{id}/archive', 'containers:archive'),
   op('PutContainerArchive', 'PUT', '/containers/{id}/archive', 'containers:archive', 'stream'),
   op('ContainerExport', 'GET', '/containers/{id}/export', 'containers:archive'),
-  op('ContainerAttach', 'POST', '/containers/{id}/attach', 'containers:attach', 'none', true),
-  op('ContainerAttachWebsocket', 'GET', '/containers/{id}/attach/ws', 'containers:attach', 'none', true),
+  op('ContainerAttach', 'POST', '/containers/{id}/attach', 'containers:attach', 'none', 'tcp'),
+  op('ContainerAttachWebsocket', 'GET', '/containers/{id}/attach/ws', 'containers:attach', 'none', 'websocket'),
   op('ContainerResize', 'POST', '/containers/{id}/resize', 'containers:attach'),
   op('ContainerCreate', 'POST', '/containers/create', 'containers:write', 'json'),
   op('ContainerStart', 'POST', '/containers/{id}/start', 'containers:write'),
@@ -90,7 +90,7 @@ export const OPERATIONS: readonly Operation[] = Object.freeze([
 
   // exec
   op('ContainerExec', 'POST', '/containers/{id}/exec', 'exec:write', 'json'),
-  op('ExecStart', 'POST', '/exec/{id}/start', 'exec:write', 'json', true),
+  op('ExecStart', 'POST', '/exec/{id}/start', 'exec:write', 'json', 'tcp'),
   op('ExecResize', 'POST', '/exec/{id}/resize', 'exec:write'),
   op('ExecInspect', 'GET', '/exec/{id}/json', 'exec:read'),
 
@@ -116,9 +116,9 @@ export const OPERATIONS: readonly Operation[] = Object.freeze([
   op('BuildPrune', 'POST', '/build/prune', 'build:write'),
   // Not in the spec; the Go client calls it to stop a classic-builder build.
   op('BuildCancel', 'POST', '/build/cancel', 'build:write'),
-  op('Session', 'POST', '/session', 'buildkit:write', 'none', true),
+  op('Session', 'POST', '/session', 'buildkit:write', 'none', 'h2c'),
   // Not in the spec: BuildKit's gRPC endpoint, reached with an h2c upgrade.
-  op('GRPC', 'POST', '/grpc', 'buildkit:write', 'none', true),
+  op('GRPC', 'POST', '/grpc', 'buildkit:write', 'none', 'h2c'),
 
   // volumes
   op('VolumeList', 'GET', '/volumes', 'volumes:read'),

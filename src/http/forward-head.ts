@@ -20,8 +20,8 @@ export interface ForwardFraming {
   /** forwarded body length, or null for none; ignored when `chunked` */
   readonly contentLength: number | null;
   readonly chunked: boolean;
-  /** forward an `Upgrade: tcp` handshake */
-  readonly upgrade: boolean;
+  /** the protocol to ask dockerd to switch to, or null */
+  readonly upgrade: string | null;
 }
 
 /** Serialises the head dockerd receives: canonical target, our framing, the client's other fields. */
@@ -35,7 +35,7 @@ export function forwardHead(head: RequestHead, target: string, framing: ForwardF
   }
   if (framing.chunked) out += 'Transfer-Encoding: chunked\r\n';
   else if (framing.contentLength !== null) out += `Content-Length: ${framing.contentLength}\r\n`;
-  if (framing.upgrade) out += 'Connection: Upgrade\r\nUpgrade: tcp\r\n';
+  if (framing.upgrade !== null) out += `Connection: Upgrade\r\nUpgrade: ${framing.upgrade}\r\n`;
   else if (!head.keepAlive) out += 'Connection: close\r\n';
   else if (head.minor === 0) out += 'Connection: keep-alive\r\n';
   return `${out}\r\n`;

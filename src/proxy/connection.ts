@@ -59,6 +59,21 @@ const LONG_LIVED = new Set([
   'TaskLogs',
 ]);
 
+/**
+ * Go's Request.ParseForm merges a form-encoded body into r.Form, and FormValue also reads
+ * multipart forms: dockerd reads its parameters from r.Form, so such a body could override
+ * the query parameters the policy checked. No Docker client sends one. Matching on a
+ * substring, not a parsed media type, keeps odd spellings from slipping past.
+ */
+function isFormBody(head: RequestHead): boolean {
+  for (const [name, value] of head.headers) {
+    if (name.length !== 12 || name.toLowerCase() !== 'content-type') continue;
+    const v = value.toLowerCase();
+    if (v.includes('x-www-form-urlencoded') || v.includes('multipart/')) return true;
+  }
+  return false;
+}
+
 interface Exchange {
   readonly start: number;
   readonly method: string;
@@ -257,8 +272,13 @@ export class ClientConnection {
       this.deny(head, hasBody, op.id, decision.reason, code, decision.rule);
       return;
     }
-    if (head.upgrade !== null && (!op.hijack || head.upgrade.toLowerCase() !== 'tcp')) {
-      this.deny(head, hasBody, op.id, `protocol upgrade to "${head.upgrade}" is not allowed`, 'PC_UPGRADE_REFUSED', 'PC_UPGRADE_REFUSED');
+    if (head.upgrade !== null && head.upgrade.toLowerCase() !== op.upgrade) {
+      const reason = op.upgrade === null ? `${op.id} does not switch protocols` : `${op.id} switches to "${op.upgrade}" only`;
+      this.deny(head, hasBody, op.id, `protocol upgrade to "${head.upgrade}" refused: ${reason}`, 'PC_UPGRADE_REFUSED', 'PC_UPGRADE_REFUSED');
+      return;
+    }
+    if (hasBody && isFormBody(head)) {
+      this.deny(head, hasBody, op.id, 'form-encoded bodies are refused: dockerd merges them into the query parameters', 'PC_FORM_BODY', 'PC_FORM_BODY');
       return;
     }
 
@@ -266,9 +286,9 @@ export class ClientConnection {
     ex.rule = decision.rule;
     ex.longLived = LONG_LIVED.has(op.id);
     const up = this.upstream();
-    this.tracker.expect(head.method === 'HEAD', op.hijack);
+    this.tracker.expect(head.method === 'HEAD', op.upgrade === 'tcp');
     up.write(
-      forwardHead(head, m.target, { contentLength: head.contentLength, chunked: head.chunked, upgrade: head.upgrade !== null }),
+      forwardHead(head, m.target, { contentLength: head.contentLength, chunked: head.chunked, upgrade: head.upgrade === null ? null : op.upgrade }),
       'latin1',
     );
     if (head.chunked) {

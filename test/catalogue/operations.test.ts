@@ -69,13 +69,13 @@ test('body kinds follow the spec: a binary/string body streams, any other body i
 
 test('operations the spec documents with a 101 response hijack', { skip: spec === null }, () => {
   for (const s of spec ?? []) {
-    if ('101' in s.op.responses) assert.equal(OPERATIONS_BY_ID.get(s.id)?.hijack, true, s.id);
+    if ('101' in s.op.responses) assert.notEqual(OPERATIONS_BY_ID.get(s.id)?.upgrade ?? null, null, s.id);
   }
 });
 
 test('exactly the upgrading operations hijack', () => {
-  const hijacking = OPERATIONS.filter((o) => o.hijack).map((o) => o.id);
-  assert.deepEqual(hijacking.sort(), ['ContainerAttach', 'ContainerAttachWebsocket', 'ExecStart', 'GRPC', 'Session']);
+  const hijacking = OPERATIONS.filter((o) => o.upgrade !== null).map((o) => `${o.id}:${o.upgrade}`);
+  assert.deepEqual(hijacking.sort(), ['ContainerAttach:tcp', 'ContainerAttachWebsocket:websocket', 'ExecStart:tcp', 'GRPC:h2c', 'Session:h2c']);
 });
 
 test('operation ids are unique and so are method+path pairs', () => {

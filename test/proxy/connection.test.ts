@@ -283,3 +283,64 @@ describe('upstream faults', () => {
     }
   });
 });
+
+describe('bodies dockerd would read as query parameters', () => {
+  let daemon: FakeDaemon;
+  let proxy: TestProxy;
+  before(async () => {
+    daemon = await fakeDaemon((s) => httpResponder(s));
+    proxy = await proxyTo(daemon.path, allowOnly('ContainerKill', 'SystemPing'));
+  });
+  after(async () => {
+    await proxy.close();
+    await daemon.close();
+  });
+
+  for (const ct of ['application/x-www-form-urlencoded', 'Application/X-WWW-Form-Urlencoded; charset=utf-8', 'multipart/form-data; boundary=x']) {
+    test(`a ${ct} body is refused before reaching the daemon`, async () => {
+      daemon.received.length = 0;
+      const body = 'signal=KILL';
+      const out = await exchange(proxy.port, `POST /containers/x/kill?signal=HUP HTTP/1.1\r\nHost: d\r\nContent-Type: ${ct}\r\nContent-Length: ${body.length}\r\n\r\n${body}` + PING, {
+        until: (s) => countResponses(s) === 2,
+      });
+      assert.deepEqual([...out.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]), ['403', '200']);
+      assert.match(out, /PC_FORM_BODY/);
+      assert.doesNotMatch(Buffer.concat(daemon.received).toString('latin1'), /kill/);
+    });
+  }
+
+  test('the same request with a JSON content type passes', async () => {
+    daemon.received.length = 0;
+    const out = await exchange(proxy.port, 'POST /containers/x/kill?signal=HUP HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', {
+      until: (s) => countResponses(s) === 1 && s.endsWith('}'),
+    });
+    assert.match(out, /^HTTP\/1\.1 200 /);
+    assert.match(Buffer.concat(daemon.received).toString('latin1'), /kill\?signal=HUP/);
+  });
+});
+
+describe('protocol upgrades per operation', () => {
+  test('attach/ws forwards a websocket upgrade; attach refuses one', async () => {
+    const daemon = await fakeDaemon((s) => {
+      s.once('data', () => s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nframes'));
+    });
+    const proxy = await proxyTo(daemon.path, allowOnly('ContainerAttachWebsocket', 'ContainerAttach'));
+    try {
+      const ws = 'GET /v1.41/containers/c/attach/ws?stream=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+      const out = await exchange(proxy.port, ws, { until: (s) => s.endsWith('frames') });
+      assert.match(out, /^HTTP\/1\.1 101 /);
+      const sent = Buffer.concat(daemon.received).toString('latin1');
+      assert.match(sent, /Upgrade: websocket\r\n/);
+      assert.match(sent, /Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n/);
+
+      daemon.received.length = 0;
+      const wrong = await exchange(proxy.port, 'POST /containers/c/attach HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', { until: (s) => s.endsWith('}') });
+      assert.match(wrong, /^HTTP\/1\.1 403 /);
+      assert.match(wrong, /switches to \\"tcp\\" only/);
+      assert.equal(daemon.received.length, 0);
+    } finally {
+      await proxy.close();
+      await daemon.close();
+    }
+  });
+});
