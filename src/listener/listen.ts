@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import type { Address } from '../config/address.js';
+import { STREAM_BUFFER } from '../upstream/dial.js';
 
 export interface ListenSpec {
   readonly address: Address;
@@ -16,7 +17,7 @@ export interface ListenSpec {
  * sending side and still expects the container's output.
  */
 export async function listen(spec: ListenSpec, onConnection: (socket: net.Socket) => void): Promise<{ server: net.Server; address: Address }> {
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, onConnection);
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false, highWaterMark: STREAM_BUFFER }, onConnection);
   const a = spec.address;
   if (a.kind === 'unix') {
     await removeStaleSocket(a.path);

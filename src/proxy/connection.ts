@@ -10,6 +10,7 @@ import { ResponseTracker } from '../http/response-tracker.js';
 import type { DecisionLog } from '../log/decision-log.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { route } from '../routing/router.js';
+import { reclaimAfter } from './reclaim.js';
 import type { Dial } from '../upstream/dial.js';
 
 /** Everything a client connection needs from the listener that accepted it. */
@@ -150,6 +151,7 @@ export class ClientConnection {
   // ---- client side -------------------------------------------------------------------
 
   private onClientData(d: Buffer): void {
+    reclaimAfter(d.length);
     switch (this.phase) {
       case Phase.Raw:
         if (this.ex !== null) this.ex.bytesIn += d.length;
@@ -458,6 +460,7 @@ export class ClientConnection {
   }
 
   private onUpData(d: Buffer): void {
+    reclaimAfter(d.length);
     if (this.phase === Phase.Raw) {
       this.writeClient(d);
       return;

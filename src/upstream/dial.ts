@@ -18,14 +18,21 @@ export interface UpstreamSpec {
 /** Opens one connection to dockerd; the proxy pairs it with one client connection. */
 export type Dial = () => net.Socket;
 
+/**
+ * Bytes a socket may queue before the proxy pauses the other side. Node's 16 KiB default
+ * paused the upstream after nearly every 64 KiB read of a large transfer; this bounds memory
+ * per connection while keeping both kernels' buffers busy.
+ */
+export const STREAM_BUFFER = 1024 * 1024;
+
 export function createDial(spec: UpstreamSpec): Dial {
   const a = spec.address;
   if (a.kind === 'unix') {
-    return () => net.connect({ path: a.path, allowHalfOpen: true });
+    return () => net.connect({ path: a.path, allowHalfOpen: true, highWaterMark: STREAM_BUFFER } as net.NetConnectOpts);
   }
   if (spec.tls === undefined) {
     return () => {
-      const s = net.connect({ host: a.host, port: a.port, allowHalfOpen: true });
+      const s = net.connect({ host: a.host, port: a.port, allowHalfOpen: true, highWaterMark: STREAM_BUFFER } as net.NetConnectOpts);
       s.setNoDelay(true);
       return s;
     };
@@ -41,7 +48,7 @@ export function createDial(spec: UpstreamSpec): Dial {
   };
   return () => {
     // TLSSocket inherits half-open behaviour from the socket it wraps, and only from there.
-    const raw = net.connect({ host: a.host, port: a.port, allowHalfOpen: true });
+    const raw = net.connect({ host: a.host, port: a.port, allowHalfOpen: true, highWaterMark: STREAM_BUFFER } as net.NetConnectOpts);
     raw.setNoDelay(true);
     return tls.connect({ ...options, socket: raw });
   };
