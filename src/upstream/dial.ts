@@ -40,6 +40,8 @@ export function createDial(spec: UpstreamSpec): Dial {
   // Read once at start: a missing file is a configuration error, not a per-request one.
   const t = spec.tls;
   const options: tls.ConnectionOptions = {
+    // With a wrapped socket, `host` is only what the certificate is checked against.
+    host: a.host,
     servername: t.serverName ?? (net.isIP(a.host) === 0 ? a.host : undefined),
     ca: t.ca !== undefined ? readFileSync(t.ca) : undefined,
     cert: t.cert !== undefined ? readFileSync(t.cert) : undefined,
