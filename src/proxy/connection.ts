@@ -106,6 +106,8 @@ export class ClientConnection {
   private requestDone = false;
   private responseDone = false;
   private keepAlive = true;
+  /** the current request is a HEAD: its answers carry no body */
+  private headRequest = false;
   private ex: Exchange | null = null;
   private readonly tracker = new ResponseTracker();
   private clientPaused = 0;
@@ -180,7 +182,10 @@ export class ClientConnection {
         else this.client.end();
         return;
       default:
-        // Waiting: the response still goes out; the connection ends after it.
+        // Waiting. Go's server cancels a request whose client sent EOF, so dockerd ends a
+        // `logs -f` or `events` stream for a client that left; passing the EOF on keeps
+        // that behaviour instead of holding the stream open until dockerd next writes.
+        this.up?.end();
         return;
     }
   }
@@ -255,6 +260,7 @@ export class ClientConnection {
   private startExchange(head: RequestHead): void {
     const ex = this.ex!;
     this.keepAlive = head.keepAlive && !this.draining;
+    this.headRequest = head.method === 'HEAD';
     this.requestDone = false;
     this.responseDone = false;
     const hasBody = head.chunked || (head.contentLength !== null && head.contentLength > 0);
@@ -360,7 +366,7 @@ export class ClientConnection {
       return;
     }
     ex.status = status;
-    this.writeClient(errorResponse(status, message, false));
+    this.writeClient(errorResponse(status, message, false, head.method === 'HEAD'));
     this.responseDone = true;
     if (hasBody) {
       this.body = { kind: 'length', remaining: head.contentLength!, discard: true };
@@ -376,7 +382,7 @@ export class ClientConnection {
     if (this.ex !== null) this.ex.status = status;
     this.phase = Phase.Closing;
     this.buf = null;
-    const payload = errorResponse(status, message, true);
+    const payload = errorResponse(status, message, true, this.headRequest);
     if (this.ex !== null) this.ex.bytesOut += Buffer.byteLength(payload);
     this.client.end(payload);
     this.up?.destroy();

@@ -24,6 +24,11 @@ function roundTrip(socket: net.Socket): Promise<string> {
     let out = '';
     socket.on('data', (d) => (out += d.toString()));
     socket.on('error', (e) => resolve(`error: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    // Upstream sockets are half-open capable, so the daemon's EOF alone does not close them.
+    socket.on('end', () => {
+      socket.destroy();
+      resolve(out);
+    });
     socket.on('close', () => resolve(out));
     socket.write('GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n');
   });

@@ -1,0 +1,150 @@
+/**
+ * Raw HTTP/1.1 over TCP to a proxy listener, for what the docker CLI never sends: pipelined requests,
+ * odd request targets, an exec start without an Upgrade header. Node's HTTP client would normalise or
+ * refuse all of those, so the bytes are written as given and the answers are parsed here.
+ */
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+function tcpEndpoint(address: string): { host: string; port: number } {
+  const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(address);
+  if (m === null) throw new Error(`not a tcp:// address: ${address}`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+export interface RawConnection {
+  readonly socket: net.Socket;
+  /** our side's port, which the decision log records as `remote` */
+  readonly localPort: number;
+  received(): Buffer;
+  /** resolves when the peer has ended or closed the connection; rejects with what arrived on timeout */
+  waitEnded(timeoutMs?: number): Promise<Buffer>;
+  /** polls until `pred` holds for everything received so far; rejects with what arrived on timeout */
+  waitFor(what: string, pred: (received: Buffer) => boolean, timeoutMs?: number): Promise<Buffer>;
+}
+
+export async function rawConnect(address: string): Promise<RawConnection> {
+  const { host, port } = tcpEndpoint(address);
+  const socket = net.connect({ host, port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const chunks: Buffer[] = [];
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  socket.on('error', () => {});
+  let isEnded = false;
+  const ended = new Promise<void>((resolve) => {
+    const done = (): void => {
+      isEnded = true;
+      resolve();
+    };
+    socket.once('end', done);
+    socket.once('close', done);
+  });
+  const received = (): Buffer => Buffer.concat(chunks);
+  return {
+    socket,
+    localPort: socket.localPort!,
+    received,
+    async waitEnded(timeoutMs = 10_000) {
+      const outcome = await Promise.race([ended.then(() => 'ended' as const), sleep(timeoutMs, 'timeout' as const, { ref: false })]);
+      if (outcome === 'timeout') {
+        throw new Error(`connection still open after ${timeoutMs} ms; received ${JSON.stringify(received().toString('latin1'))}`);
+      }
+      return received();
+    },
+    async waitFor(what, pred, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const all = received();
+        if (pred(all)) return all;
+        if (isEnded || Date.now() > deadline) {
+          throw new Error(`${isEnded ? 'connection ended' : `timed out after ${timeoutMs} ms`} waiting for ${what}; received ${JSON.stringify(all.toString('latin1'))}`);
+        }
+        await sleep(20);
+      }
+    },
+  };
+}
+
+/** Writes `request` in one write and collects everything until the peer closes the connection. */
+export async function exchange(address: string, request: string | Buffer, timeoutMs = 10_000): Promise<{ data: Buffer; localPort: number; ms: number }> {
+  const started = Date.now();
+  const conn = await rawConnect(address);
+  conn.socket.write(request);
+  try {
+    const data = await conn.waitEnded(timeoutMs);
+    return { data, localPort: conn.localPort, ms: Date.now() - started };
+  } finally {
+    conn.socket.destroy();
+  }
+}
+
+export interface ParsedResponse {
+  status: number;
+  /** lower-cased names; repeated fields joined with ", " */
+  headers: Map<string, string>;
+  body: Buffer;
+  /** the response exactly as received, head and body */
+  raw: Buffer;
+}
+
+/**
+ * Splits a byte stream into consecutive responses (Content-Length or chunked bodies). `headIndexes`
+ * names the responses that answer HEAD requests and so carry no body whatever their headers say.
+ * Bytes that do not form a complete response are returned in `rest`.
+ */
+export function splitResponses(data: Buffer, headIndexes: ReadonlySet<number> = new Set()): { responses: ParsedResponse[]; rest: Buffer } {
+  const responses: ParsedResponse[] = [];
+  let offset = 0;
+  for (;;) {
+    const headEnd = data.indexOf('\r\n\r\n', offset, 'latin1');
+    if (headEnd === -1) break;
+    const lines = data.subarray(offset, headEnd).toString('latin1').split('\r\n');
+    const status = /^HTTP\/1\.[01] (\d{3}) /.exec(lines[0] ?? '');
+    if (status === null) break;
+    const headers = new Map<string, string>();
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
+    }
+    const code = Number(status[1]);
+    let pos = headEnd + 4;
+    let body: Buffer;
+    if (headIndexes.has(responses.length) || code === 204 || code === 304) {
+      body = Buffer.alloc(0);
+    } else if (headers.get('transfer-encoding')?.toLowerCase() === 'chunked') {
+      const parts: Buffer[] = [];
+      let complete = false;
+      for (;;) {
+        const lineEnd = data.indexOf('\r\n', pos, 'latin1');
+        if (lineEnd === -1) break;
+        const size = parseInt(data.subarray(pos, lineEnd).toString('latin1'), 16);
+        if (Number.isNaN(size)) break;
+        if (size === 0) {
+          const trailerEnd = data.indexOf('\r\n\r\n', lineEnd, 'latin1');
+          if (trailerEnd === -1) break;
+          pos = trailerEnd + 4;
+          complete = true;
+          break;
+        }
+        if (lineEnd + 2 + size + 2 > data.length) break;
+        parts.push(data.subarray(lineEnd + 2, lineEnd + 2 + size));
+        pos = lineEnd + 2 + size + 2;
+      }
+      if (!complete) break;
+      body = Buffer.concat(parts);
+    } else {
+      const length = Number(headers.get('content-length') ?? '0');
+      if (pos + length > data.length) break;
+      body = data.subarray(pos, pos + length);
+      pos += length;
+    }
+    responses.push({ status: code, headers, body, raw: data.subarray(offset, pos) });
+    offset = pos;
+  }
+  return { responses, rest: data.subarray(offset) };
+}
