@@ -147,6 +147,7 @@ function compilePolicy(name: string, rules: readonly Rule[]): CompiledPolicy {
   for (const op of OPERATIONS) tables.set(op.id, tableFor(op, rules));
   return {
     name,
+    inspector: null,
     decide(req: RequestFacts): Decision {
       const table = tables.get(req.op.id);
       // Only catalogued operations come out of the router; anything else is refused.

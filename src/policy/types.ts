@@ -1,4 +1,5 @@
 import type { Operation } from '../catalogue/operation.js';
+import type { Inspector } from '../inspect/types.js';
 
 /** A rule as written in the config file (after schema validation, before compilation). */
 export interface RuleSpec {
@@ -38,4 +39,6 @@ export interface Decision {
 export interface CompiledPolicy {
   readonly name: string;
   decide(req: RequestFacts): Decision;
+  /** body and pre-flight checks of allowed requests; null when the policy has no constraints */
+  readonly inspector: Inspector | null;
 }

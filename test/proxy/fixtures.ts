@@ -48,6 +48,7 @@ export async function fakeDaemon(onConnection: (socket: net.Socket, received: Bu
 export function allowOnly(...ids: string[]): CompiledPolicy {
   return {
     name: 'test',
+    inspector: null,
     decide(req: RequestFacts): Decision {
       return ids.includes(req.op.id)
         ? { allowed: true, rule: 'test-allow', reason: 'allowed by rule test-allow' }

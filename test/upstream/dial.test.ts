@@ -53,7 +53,7 @@ describe('upstream over TLS with a client certificate', () => {
         rejectUnauthorized: true,
       },
       (s) => {
-        peers.push(s.getPeerCertificate().subject.CN);
+        peers.push(String(s.getPeerCertificate().subject.CN));
         s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK'));
       },
     );

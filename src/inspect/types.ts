@@ -1,0 +1,34 @@
+import type { Operation } from '../catalogue/operation.js';
+import type { JsonValue } from './json-value.js';
+
+/** What a body/pre-flight inspection sees of an allowed request. */
+export interface InspectRequest {
+  readonly op: Operation;
+  readonly method: string;
+  /** canonical path without version prefix */
+  readonly path: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: ReadonlyMap<string, readonly string[]>;
+  /** canonical API version of the prefix, or null */
+  readonly version: string | null;
+  /** who is asking (the client name once identities exist; the listener name until then) */
+  readonly client: string;
+  /**
+   * The body decoded as dockerd decodes it (Go encoding/json: struct keys matched
+   * case-insensitively and renamed to the spec's spelling), or null when there is none.
+   * Inspectors may return a changed copy to forward instead.
+   */
+  readonly body: JsonValue | null;
+  /** Reads an object from the daemon on a separate connection (e.g. `/containers/{id}/json`). */
+  lookup(path: string): Promise<{ status: number; body: JsonValue | null }>;
+}
+
+export type InspectVerdict =
+  | { readonly allowed: true; readonly body?: JsonValue }
+  | { readonly allowed: false; readonly rule: string; readonly reason: string; readonly status?: number };
+
+export interface Inspector {
+  /** True when `op` must be inspected: the proxy then reads the whole body before forwarding. */
+  wants(op: Operation): boolean;
+  check(req: InspectRequest): InspectVerdict | Promise<InspectVerdict>;
+}
