@@ -15,6 +15,7 @@ Commands:
   serve         run the proxy
   check         validate a config file
   healthcheck   ask a running proxy for GET /_ping
+  explain       tell whether a request would be allowed, and by which rule
 
 Options:
   --version     print the version
@@ -60,6 +61,23 @@ Options:
   --address ADDR   address to ask instead, tcp://HOST:PORT or unix:///PATH
   --timeout MS     give up after MS milliseconds (default: 3000)
   -h, --help       print this help
+`;
+
+const EXPLAIN_USAGE = `\
+Usage: portcullis explain [--config FILE] [--listener NAME] [--body FILE] [--json] METHOD TARGET
+
+Decide the request METHOD TARGET (e.g. POST /v1.41/containers/create) the way serve
+would for a client of the listener NAME (default: the first listener), without
+contacting the daemon. --body FILE (or - for stdin) gives the JSON body to inspect.
+Prints the operation, the decision and the deciding rule; exits 0 when allowed,
+3 when denied, 1 when the config is invalid.
+
+Options:
+  --config FILE     YAML config file (default: the built-in config)
+  --listener NAME   explain for clients of this listener
+  --body FILE       request body (JSON), - for stdin
+  --json            print the explanation as JSON
+  -h, --help        print this help
 `;
 
 const help = { type: 'boolean', short: 'h' } as const;
@@ -156,6 +174,38 @@ async function health(args: string[]): Promise<number> {
   return 1;
 }
 
+async function explainCmd(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { config: { type: 'string' }, listener: { type: 'string' }, body: { type: 'string' }, json: { type: 'boolean' }, help },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message, EXPLAIN_USAGE);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(EXPLAIN_USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length !== 2) throw new UsageError('explain needs METHOD and TARGET', EXPLAIN_USAGE);
+  const [method, target] = parsed.positionals as [string, string];
+  const loaded = load({ file: v.config });
+  if (!loaded) return 1;
+  const { explain, formatExplanation, readBody } = await import('./explain.js');
+  let e;
+  try {
+    e = await explain(loaded, { method, target, body: readBody(v.body), listener: v.listener });
+  } catch (error) {
+    throw new UsageError((error as Error).message, EXPLAIN_USAGE);
+  }
+  process.stdout.write(v.json ? `${JSON.stringify(e)}\n` : formatExplanation(e));
+  return e.allowed ? 0 : 3;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -166,6 +216,8 @@ async function main(argv: string[]): Promise<number> {
         return check(rest);
       case 'healthcheck':
         return await health(rest);
+      case 'explain':
+        return await explainCmd(rest);
       case '--version':
         process.stdout.write(`${version()}\n`);
         return 0;

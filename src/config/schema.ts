@@ -26,7 +26,7 @@ export interface Config {
   upstream: { address: Address; tls?: UpstreamTls };
   /** user policies only; compilePolicies adds the built-in ones */
   policies: Record<string, PolicySpec>;
-  limits: { minApiVersion: string; maxHeaderBytes: number; shutdownGraceMs: number };
+  limits: { minApiVersion: string; maxHeaderBytes: number; maxBodyBytes: number; shutdownGraceMs: number };
   log: { decisions: boolean; level: 'debug' | 'info' | 'warn' | 'error' };
 }
 
@@ -121,6 +121,7 @@ const policyName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'policy name
 const limits = z.strictObject({
   minApiVersion: z.string().regex(/^1\.[0-9]{1,3}$/, 'must be an API version such as "1.24"').default('1.24'),
   maxHeaderBytes: integer(1024, 64 * 1024 * 1024).default(1048576),
+  maxBodyBytes: integer(1024, 1024 * 1024 * 1024).default(1048576),
   shutdownGraceMs: integer(0, 24 * 60 * 60 * 1000).default(10000),
 });
 

@@ -18,3 +18,19 @@ export type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | Jso
 export interface JsonObject {
   [key: string]: JsonValue;
 }
+
+/** Converts JSON.parse output (used for the daemon's own answers, never for client bodies). */
+export function toJsonValue(plain: unknown): JsonValue {
+  if (plain === null || typeof plain === 'boolean' || typeof plain === 'string') return plain;
+  if (typeof plain === 'number') return new JsonNumber(String(plain));
+  if (Array.isArray(plain)) return plain.map(toJsonValue);
+  if (typeof plain === 'object') {
+    const out: JsonObject = {};
+    // defineProperty, not assignment: a "__proto__" key must stay data, not become a prototype.
+    for (const [k, v] of Object.entries(plain as Record<string, unknown>)) {
+      Object.defineProperty(out, k, { value: toJsonValue(v), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  throw new Error(`not a JSON value: ${typeof plain}`);
+}

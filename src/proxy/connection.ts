@@ -1,6 +1,5 @@
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Operation } from '../catalogue/operation.js';
 import { Errors, type ErrorCode } from '../errors.js';
 import { CHUNK_END, ChunkedDecoder, LAST_CHUNK, chunkHeader } from '../http/chunked.js';
 import { errorResponse } from '../http/error-response.js';
@@ -9,9 +8,11 @@ import { parseRequestHead, type RequestHead } from '../http/request-head.js';
 import { ResponseTracker } from '../http/response-tracker.js';
 import type { DecisionLog } from '../log/decision-log.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import { route } from '../routing/router.js';
 import { reclaimAfter } from './reclaim.js';
 import type { Dial } from '../upstream/dial.js';
+import type { Lookup } from '../upstream/lookup.js';
+import type { RouteMatch } from '../routing/router.js';
+import { admit, inspect, refusal, type Refusal } from './authorize.js';
 
 /** Everything a client connection needs from the listener that accepted it. */
 export interface ConnectionContext {
@@ -20,7 +21,11 @@ export interface ConnectionContext {
   readonly dial: Dial;
   readonly minApiVersion: string;
   readonly maxHeaderBytes: number;
+  /** cap on a body that is read whole to be inspected */
+  readonly maxBodyBytes: number;
   readonly log: DecisionLog;
+  /** reads an object from the daemon on a connection of its own, for pre-flight checks */
+  readonly lookup: Lookup;
 }
 
 const enum Phase {
@@ -28,6 +33,8 @@ const enum Phase {
   Idle,
   /** forwarding, or discarding, the current request's body */
   Body,
+  /** an allowed request is being checked (body and daemon look-ups) before anything is sent */
+  Inspecting,
   /** request sent; waiting for the end of its response before reading the next one */
   Waiting,
   /** hijacked: bytes flow both ways untouched until both sides close */
@@ -39,6 +46,7 @@ const enum Phase {
 // Reasons a socket is paused; it resumes only when none remains.
 const PAUSE_BACKPRESSURE = 1;
 const PAUSE_PIPELINE = 2;
+const PAUSE_INSPECT = 4;
 
 /** Pipelined bytes beyond this wait in the kernel rather than in our memory. */
 const PIPELINE_BUFFER = 64 * 1024;
@@ -60,21 +68,6 @@ const LONG_LIVED = new Set([
   'TaskLogs',
 ]);
 
-/**
- * Go's Request.ParseForm merges a form-encoded body into r.Form, and FormValue also reads
- * multipart forms: dockerd reads its parameters from r.Form, so such a body could override
- * the query parameters the policy checked. No Docker client sends one. Matching on a
- * substring, not a parsed media type, keeps odd spellings from slipping past.
- */
-function isFormBody(head: RequestHead): boolean {
-  for (const [name, value] of head.headers) {
-    if (name.length !== 12 || name.toLowerCase() !== 'content-type') continue;
-    const v = value.toLowerCase();
-    if (v.includes('x-www-form-urlencoded') || v.includes('multipart/')) return true;
-  }
-  return false;
-}
-
 interface Exchange {
   readonly start: number;
   readonly method: string;
@@ -90,7 +83,14 @@ interface Exchange {
 
 type Body =
   | { kind: 'length'; remaining: number; discard: boolean }
-  | { kind: 'chunked'; decoder: ChunkedDecoder };
+  | { kind: 'chunked'; decoder: ChunkedDecoder }
+  /** read whole for inspection, never forwarded as sent */
+  | { kind: 'collect'; chunks: Buffer[]; size: number; remaining: number; decoder: ChunkedDecoder | null };
+
+interface Pending {
+  readonly head: RequestHead;
+  readonly match: RouteMatch;
+}
 
 /**
  * One client connection, paired with at most one upstream connection at a time. Requests
@@ -109,6 +109,8 @@ export class ClientConnection {
   /** the current request is a HEAD: its answers carry no body */
   private headRequest = false;
   private ex: Exchange | null = null;
+  /** the request under inspection */
+  private pending: Pending | null = null;
   private readonly tracker = new ResponseTracker();
   private clientPaused = 0;
   private upPaused = 0;
@@ -180,6 +182,9 @@ export class ClientConnection {
       case Phase.Idle:
         if (this.buf !== null && this.buf.length > 0) this.destroy();
         else this.client.end();
+        return;
+      case Phase.Inspecting:
+        // The request is complete; its answer still goes out after the check.
         return;
       default:
         // Waiting. Go's server cancels a request whose client sent EOF, so dockerd ends a
@@ -264,41 +269,68 @@ export class ClientConnection {
     this.requestDone = false;
     this.responseDone = false;
     const hasBody = head.chunked || (head.contentLength !== null && head.contentLength > 0);
+    const contentTypes: string[] = [];
+    for (const [name, value] of head.headers) if (name.length === 12 && name.toLowerCase() === 'content-type') contentTypes.push(value);
 
-    const routed = route(head.method, head.target, { minVersion: this.ctx.minApiVersion });
-    if (!routed.ok) {
-      this.deny(head, hasBody, `${head.method} ${ex.path}`, routed.reason, routed.code, routed.code);
+    const a = admit({ method: head.method, target: head.target, upgrade: head.upgrade, hasBody, contentTypes }, this.ctx.policy, this.ctx.minApiVersion);
+    if (!a.allowed) {
+      if (a.operation !== null) ex.operation = a.operation;
+      this.deny(head, hasBody, a);
       return;
     }
-    const m = routed.match;
-    const op: Operation = m.op;
+    const m = a.match;
+    const op = m.op;
     ex.path = m.target;
     ex.operation = op.id;
-    const decision = this.ctx.policy.decide({ op, method: head.method, path: m.path, params: m.params, query: m.query });
-    if (!decision.allowed) {
-      const code: ErrorCode = decision.rule === 'PC_DENIED_DEFAULT' ? 'PC_DENIED_DEFAULT' : 'PC_DENIED_RULE';
-      this.deny(head, hasBody, op.id, decision.reason, code, decision.rule);
-      return;
-    }
-    if (head.upgrade !== null && head.upgrade.toLowerCase() !== op.upgrade) {
-      const reason = op.upgrade === null ? `${op.id} does not switch protocols` : `${op.id} switches to "${op.upgrade}" only`;
-      this.deny(head, hasBody, op.id, `protocol upgrade to "${head.upgrade}" refused: ${reason}`, 'PC_UPGRADE_REFUSED', 'PC_UPGRADE_REFUSED');
-      return;
-    }
-    if (hasBody && isFormBody(head)) {
-      this.deny(head, hasBody, op.id, 'form-encoded bodies are refused: dockerd merges them into the query parameters', 'PC_FORM_BODY', 'PC_FORM_BODY');
-      return;
-    }
-
     ex.decision = 'allow';
-    ex.rule = decision.rule;
+    ex.rule = a.rule;
     ex.longLived = LONG_LIVED.has(op.id);
+    if (!a.inspect) {
+      this.forward(head, m, null);
+      return;
+    }
+    this.pending = { head, match: m };
+    if (op.body === 'json' && hasBody) {
+      if (head.contentLength !== null && head.contentLength > this.ctx.maxBodyBytes) {
+        this.sendRefusal(this.tooLarge(op.id));
+        return;
+      }
+      const decoder = head.chunked ? new ChunkedDecoder((d) => this.collect(d)) : null;
+      this.body = { kind: 'collect', chunks: [], size: 0, remaining: head.contentLength ?? 0, decoder };
+      this.phase = Phase.Body;
+      return;
+    }
+    void this.inspect(null);
+  }
+
+  private tooLarge(op: string): Refusal {
+    return refusal(413, op, `the body is larger than ${this.ctx.maxBodyBytes} bytes`, 'PC_BODY_TOO_LARGE', op);
+  }
+
+  /**
+   * Sends the request on. `replacement` is the checked, re-serialised body of an inspected
+   * request; otherwise the body (if any) streams through re-framed.
+   */
+  private forward(head: RequestHead, m: RouteMatch, replacement: Buffer | null): void {
+    const op = m.op;
     const up = this.upstream();
     this.tracker.expect(head.method === 'HEAD', op.upgrade === 'tcp');
-    up.write(
-      forwardHead(head, m.target, { contentLength: head.contentLength, chunked: head.chunked, upgrade: head.upgrade === null ? null : op.upgrade }),
-      'latin1',
-    );
+    const upgrade = head.upgrade === null ? null : op.upgrade;
+    if (replacement !== null) {
+      up.cork();
+      up.write(forwardHead(head, m.target, { contentLength: replacement.length, chunked: false, upgrade }), 'latin1');
+      this.writeUp(replacement);
+      up.uncork();
+      this.requestDone = true;
+      this.phase = Phase.Waiting;
+      return;
+    }
+    const body = this.body;
+    if (body !== null && body.kind === 'collect') {
+      // An inspected JSON operation that came without a body: nothing to forward.
+      this.body = null;
+    }
+    up.write(forwardHead(head, m.target, { contentLength: head.contentLength, chunked: head.chunked, upgrade }), 'latin1');
     if (head.chunked) {
       this.body = { kind: 'chunked', decoder: new ChunkedDecoder((d) => this.forwardChunk(d)) };
       this.phase = Phase.Body;
@@ -309,6 +341,38 @@ export class ClientConnection {
       this.requestDone = true;
       this.phase = Phase.Waiting;
     }
+  }
+
+  private collect(d: Buffer): void {
+    const body = this.body;
+    if (body === null || body.kind !== 'collect') return;
+    body.size += d.length;
+    if (body.size <= this.ctx.maxBodyBytes) body.chunks.push(d);
+  }
+
+  /** Holds the client while the policy's inspector looks at an allowed request. */
+  private async inspect(raw: Buffer | null): Promise<void> {
+    const pending = this.pending!;
+    const { head, match: m } = pending;
+    this.phase = Phase.Inspecting;
+    this.pauseClient(PAUSE_INSPECT);
+    const result = await inspect(this.ctx.policy, head.method, m, raw, this.ctx.listener, this.ctx.lookup);
+    if (this.closed || this.pending !== pending) return;
+    this.pending = null;
+    this.resumeClient(PAUSE_INSPECT);
+    if (!result.allowed) {
+      // A streamed body (a build context) was never read: the connection cannot go on.
+      const bodyUnread = raw === null && (head.chunked || (head.contentLength ?? 0) > 0);
+      if (bodyUnread) {
+        this.sendRefusal(result);
+        return;
+      }
+      this.requestDone = true;
+      this.deny(head, false, result);
+      return;
+    }
+    this.forward(head, m, result.body);
+    this.pump();
   }
 
   private forwardChunk(d: Buffer): void {
@@ -325,6 +389,30 @@ export class ClientConnection {
   private consumeBody(buf: Buffer): void {
     const body = this.body!;
     let used: number;
+    if (body.kind === 'collect') {
+      if (body.decoder !== null) {
+        used = body.decoder.feed(buf);
+        if (used < 0) {
+          this.sendFinal(400, `portcullis: request denied: malformed chunked body: ${body.decoder.error} (rule PC_BAD_FRAMING)`, 'PC_BAD_FRAMING');
+          return;
+        }
+      } else {
+        used = Math.min(body.remaining, buf.length);
+        this.collect(used === buf.length ? buf : buf.subarray(0, used));
+        body.remaining -= used;
+      }
+      this.ex!.bytesIn += used;
+      this.buf = used === buf.length ? null : buf.subarray(used);
+      if (body.size > this.ctx.maxBodyBytes) {
+        this.sendRefusal(this.tooLarge(this.ex!.operation!));
+        return;
+      }
+      const complete = body.decoder !== null ? body.decoder.done : body.remaining === 0;
+      if (!complete) return;
+      this.body = null;
+      void this.inspect(Buffer.concat(body.chunks, body.size));
+      return;
+    }
     if (body.kind === 'length') {
       used = Math.min(body.remaining, buf.length);
       if (!body.discard) this.writeUp(used === buf.length ? buf : buf.subarray(0, used));
@@ -355,18 +443,17 @@ export class ClientConnection {
    * connection survives; anything else closes it, since skipping an unread body means
    * trusting framing we chose not to interpret.
    */
-  private deny(head: RequestHead, hasBody: boolean, label: string, reason: string, code: ErrorCode, rule: string): void {
+  private deny(head: RequestHead, hasBody: boolean, r: Refusal): void {
     const ex = this.ex!;
-    ex.rule = rule;
-    const status = Errors[code].status;
-    const message = `portcullis: ${label} denied: ${reason} (rule ${rule})`;
+    ex.rule = r.rule;
+    ex.decision = 'deny';
     const discardable = !hasBody || (!head.chunked && head.contentLength! <= DISCARD_LIMIT);
     if (!discardable || !this.keepAlive) {
-      this.sendFinal(status, message);
+      this.sendRefusal(r);
       return;
     }
-    ex.status = status;
-    this.writeClient(errorResponse(status, message, false, head.method === 'HEAD'));
+    ex.status = r.status;
+    this.writeClient(errorResponse(r.status, r.message, false, this.headRequest));
     this.responseDone = true;
     if (hasBody) {
       this.body = { kind: 'length', remaining: head.contentLength!, discard: true };
@@ -377,9 +464,20 @@ export class ClientConnection {
     }
   }
 
+  private sendRefusal(r: Refusal): void {
+    this.sendFinal(r.status, r.message, r.rule);
+  }
+
   /** Sends a last response and closes the connection once it is written. */
-  private sendFinal(status: number, message: string): void {
-    if (this.ex !== null) this.ex.status = status;
+  private sendFinal(status: number, message: string, rule?: string): void {
+    if (this.ex !== null) {
+      this.ex.status = status;
+      if (rule !== undefined) {
+        this.ex.rule = rule;
+        this.ex.decision = 'deny';
+      }
+    }
+    this.pending = null;
     this.phase = Phase.Closing;
     this.buf = null;
     const payload = errorResponse(status, message, true, this.headRequest);
@@ -392,8 +490,7 @@ export class ClientConnection {
   }
 
   private fatal(code: ErrorCode, reason: string): void {
-    this.ex!.rule = code;
-    this.sendFinal(Errors[code].status, `portcullis: request denied: ${reason} (rule ${code})`);
+    this.sendFinal(Errors[code].status, `portcullis: request denied: ${reason} (rule ${code})`, code);
   }
 
   private finishExchange(): void {

@@ -6,6 +6,7 @@ import { decisionLog } from '../log/decision-log.js';
 import type { Logger } from '../log/logger.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { createDial } from '../upstream/dial.js';
+import { createLookup } from '../upstream/lookup.js';
 import { ClientConnection } from './connection.js';
 
 export interface RunningProxy {
@@ -16,6 +17,7 @@ export interface RunningProxy {
 
 export async function startProxy(config: Config, policies: ReadonlyMap<string, CompiledPolicy>, logger: Logger): Promise<RunningProxy> {
   const dial = createDial(config.upstream);
+  const lookup = createLookup(dial);
   const log = decisionLog(logger, config.log.decisions);
   const connections = new Set<ClientConnection>();
   const servers: net.Server[] = [];
@@ -31,7 +33,9 @@ export async function startProxy(config: Config, policies: ReadonlyMap<string, C
         dial,
         minApiVersion: config.limits.minApiVersion,
         maxHeaderBytes: config.limits.maxHeaderBytes,
+        maxBodyBytes: config.limits.maxBodyBytes,
         log,
+        lookup,
       };
       const { server, address } = await listen(l, (socket) => {
         connections.add(new ClientConnection(socket, ctx, (c) => connections.delete(c)));

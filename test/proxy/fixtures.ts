@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { CompiledPolicy, Decision, RequestFacts } from '../../src/policy/types.js';
 import { ClientConnection, type ConnectionContext } from '../../src/proxy/connection.js';
 import type { DecisionEntry } from '../../src/log/decision-log.js';
+import { createLookup } from '../../src/upstream/lookup.js';
 
 /**
  * A scripted fake daemon for byte-level tests: it records exactly what the proxy sent and
@@ -65,14 +66,17 @@ export interface TestProxy {
 
 export async function proxyTo(upstreamPath: string, policy: CompiledPolicy): Promise<TestProxy> {
   const log: DecisionEntry[] = [];
+  const dial = () => net.connect({ path: upstreamPath, allowHalfOpen: true });
   const conns = new Set<ClientConnection>();
   const ctx: ConnectionContext = {
     listener: 'test',
     policy,
-    dial: () => net.connect({ path: upstreamPath, allowHalfOpen: true }),
+    dial,
     minApiVersion: '1.24',
     maxHeaderBytes: 64 * 1024,
+    maxBodyBytes: 64 * 1024,
     log: { record: (e) => log.push(e) },
+    lookup: createLookup(dial),
   };
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
     conns.add(new ClientConnection(s, ctx, (c) => conns.delete(c)));

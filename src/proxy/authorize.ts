@@ -1,0 +1,127 @@
+import type { Operation } from '../catalogue/operation.js';
+import { Errors, type ErrorCode } from '../errors.js';
+import { decodeGoJson, serializeJson } from '../inspect/go-json.js';
+import { schemaFor } from '../inspect/schemas.js';
+import type { InspectVerdict } from '../inspect/types.js';
+import type { CompiledPolicy } from '../policy/types.js';
+import { route, type RouteMatch } from '../routing/router.js';
+import type { Lookup } from '../upstream/lookup.js';
+
+/**
+ * The decision about one request, shared by the proxy and `portcullis explain` so that
+ * what explain reports is what the proxy does.
+ */
+
+/** What of a request head the decision depends on. */
+export interface HeadFacts {
+  readonly method: string;
+  readonly target: string;
+  /** the Upgrade protocol the client asked for, or null */
+  readonly upgrade: string | null;
+  readonly hasBody: boolean;
+  /** every Content-Type value sent */
+  readonly contentTypes: readonly string[];
+}
+
+export interface Refusal {
+  readonly allowed: false;
+  readonly status: number;
+  readonly rule: string;
+  /** `portcullis: <label> denied: <reason> (rule <rule>)` */
+  readonly message: string;
+  /** the operationId, when routing got that far */
+  readonly operation: string | null;
+}
+
+export interface Admission {
+  readonly allowed: true;
+  readonly match: RouteMatch;
+  readonly rule: string;
+  /** the policy's inspector must see this request (and its whole body, for JSON operations) */
+  readonly inspect: boolean;
+}
+
+export function refusal(status: number, label: string, reason: string, rule: string, operation: string | null): Refusal {
+  return { allowed: false, status, rule, message: `portcullis: ${label} denied: ${reason} (rule ${rule})`, operation };
+}
+
+function refuse(code: ErrorCode, label: string, reason: string, operation: string | null): Refusal {
+  return refusal(Errors[code].status, label, reason, code, operation);
+}
+
+/**
+ * Go's Request.ParseForm merges a form-encoded body into r.Form, and FormValue also reads
+ * multipart forms: dockerd reads its parameters from r.Form, so such a body could override
+ * the query parameters the policy checked. No Docker client sends one. Matching on a
+ * substring, not a parsed media type, keeps odd spellings from slipping past.
+ */
+function isFormBody(contentTypes: readonly string[]): boolean {
+  return contentTypes.some((v) => {
+    const lower = v.toLowerCase();
+    return lower.includes('x-www-form-urlencoded') || lower.includes('multipart/');
+  });
+}
+
+/** Everything that can be decided from the head alone. */
+export function admit(head: HeadFacts, policy: CompiledPolicy, minVersion: string): Admission | Refusal {
+  const routed = route(head.method, head.target, { minVersion });
+  if (!routed.ok) {
+    const shown = head.target.length > 512 ? `${head.target.slice(0, 512)}...` : head.target;
+    return refuse(routed.code, `${head.method} ${shown}`, routed.reason, null);
+  }
+  const m = routed.match;
+  const op: Operation = m.op;
+  const decision = policy.decide({ op, method: head.method, path: m.path, params: m.params, query: m.query });
+  if (!decision.allowed) {
+    const status = Errors[decision.rule === 'PC_DENIED_DEFAULT' ? 'PC_DENIED_DEFAULT' : 'PC_DENIED_RULE'].status;
+    return refusal(status, op.id, decision.reason, decision.rule, op.id);
+  }
+  if (head.upgrade !== null && head.upgrade.toLowerCase() !== op.upgrade) {
+    const why = op.upgrade === null ? `${op.id} does not switch protocols` : `${op.id} switches to "${op.upgrade}" only`;
+    return refuse('PC_UPGRADE_REFUSED', op.id, `protocol upgrade to "${head.upgrade}" refused: ${why}`, op.id);
+  }
+  if (head.hasBody && isFormBody(head.contentTypes)) {
+    return refuse('PC_FORM_BODY', op.id, 'form-encoded bodies are refused: dockerd merges them into the query parameters', op.id);
+  }
+  const inspector = policy.inspector;
+  return { allowed: true, match: m, rule: decision.rule, inspect: inspector !== null && inspector.wants(op) };
+}
+
+export type Inspected =
+  /** `body`: the checked, re-serialised body to forward, or null to forward the request's own (streamed) body */
+  | { readonly allowed: true; readonly body: Buffer | null }
+  | Refusal;
+
+/**
+ * Runs the policy's inspector. `raw` is the whole body of a JSON operation, or null when the
+ * operation has none (or streams one the inspector does not read). Anything that cannot be
+ * completed is a refusal: an undecodable body, a look-up that fails, a check that throws.
+ */
+export async function inspect(
+  policy: CompiledPolicy,
+  method: string,
+  m: RouteMatch,
+  raw: Buffer | null,
+  client: string,
+  lookup: Lookup,
+): Promise<Inspected> {
+  const op = m.op;
+  let body = null;
+  if (raw !== null) {
+    const decoded = decodeGoJson(raw, schemaFor(op.id));
+    if (!decoded.ok) {
+      return refuse('PC_BAD_JSON', op.id, `the body is not JSON dockerd would read unambiguously: ${decoded.reason}`, op.id);
+    }
+    body = decoded.value;
+  }
+  let verdict: InspectVerdict;
+  try {
+    verdict = await policy.inspector!.check({ op, method, path: m.path, params: m.params, query: m.query, version: m.version, client, body, lookup });
+  } catch (err) {
+    return refuse('PC_INSPECT_FAILED', op.id, `the check could not be completed: ${(err as Error).message}`, op.id);
+  }
+  if (!verdict.allowed) return refusal(verdict.status ?? 403, op.id, verdict.reason, verdict.rule, op.id);
+  if (raw === null) return { allowed: true, body: null };
+  const forwarded = verdict.body ?? body;
+  return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8') };
+}

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { Operation } from '../../src/catalogue/operation.js';
+import type { JsonObject } from '../../src/inspect/json-value.js';
+import type { Inspector, InspectRequest, InspectVerdict } from '../../src/inspect/types.js';
+import type { CompiledPolicy } from '../../src/policy/types.js';
+import { countResponses, exchange, fakeDaemon, proxyTo, type FakeDaemon, type TestProxy } from './fixtures.js';
+
+/**
+ * The proxy's side of inspection, with a scripted inspector: the body is read whole, decoded
+ * as dockerd decodes it, and what is forwarded is the checked, re-serialised body.
+ */
+function policyWith(check: (req: InspectRequest) => InspectVerdict | Promise<InspectVerdict>, ops: string[]): CompiledPolicy {
+  const inspector: Inspector = { wants: (op: Operation) => ops.includes(op.id), check };
+  return {
+    name: 'inspecting',
+    inspector,
+    decide: () => ({ allowed: true, rule: 'all', reason: 'allowed by rule all' }),
+  };
+}
+
+/** Answers requests like dockerd would frame them; GET /containers/{id}/json answers a stored inspect. */
+function responder(inspect: Record<string, unknown>) {
+  return (socket: net.Socket) => {
+    let pending = Buffer.alloc(0);
+    socket.on('data', (d) => {
+      pending = Buffer.concat([pending, d]);
+      for (;;) {
+        const end = pending.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const head = pending.subarray(0, end).toString('latin1');
+        const cl = /\r\ncontent-length: (\d+)/i.exec(head);
+        const total = end + 4 + (cl ? Number(cl[1]) : 0);
+        if (pending.length < total) return;
+        pending = pending.subarray(total);
+        const path = head.split(' ')[1]!;
+        const body = /^\/containers\/[^/]+\/json$/.test(path) ? JSON.stringify(inspect) : '{"Id":"ok"}';
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      }
+    });
+  };
+}
+
+function bodyOf(raw: string): string {
+  return raw.slice(raw.indexOf('\r\n\r\n') + 4);
+}
+
+const CREATE = (body: string, extra = '') =>
+  `POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+describe('inspected requests', () => {
+  let daemon: FakeDaemon;
+  let proxy: TestProxy;
+  const seen: InspectRequest[] = [];
+  before(async () => {
+    daemon = await fakeDaemon(responder({ HostConfig: { Privileged: true } }));
+    proxy = await proxyTo(
+      daemon.path,
+      policyWith(
+        async (req) => {
+          seen.push(req);
+          if (req.op.id === 'ContainerStart') {
+            const c = await req.lookup(`/containers/${req.params.id}/json`);
+            const hc = (c.body as JsonObject).HostConfig as JsonObject;
+            return hc.Privileged === true ? { allowed: false, rule: 'PC_DENIED_START_UNSAFE', reason: 'stored HostConfig.Privileged is true' } : { allowed: true };
+          }
+          const hc = (req.body as JsonObject | null)?.HostConfig as JsonObject | undefined;
+          if (hc?.Privileged === true) return { allowed: false, rule: 'PC_DENIED_PRIVILEGED', reason: 'HostConfig.Privileged is true' };
+          if (hc?.Throw === true) throw new Error('boom');
+          return { allowed: true };
+        },
+        ['ContainerCreate', 'ContainerStart'],
+      ),
+    );
+  });
+  after(async () => {
+    await proxy.close();
+    await daemon.close();
+  });
+
+  test('a case-folded key is checked under its canonical name and forwarded canonical', async () => {
+    daemon.received.length = 0;
+    const out = await exchange(proxy.port, CREATE('{"Image":"busybox","hostconfig":{"PRIVILEGED":true}}'), { until: (s) => s.endsWith('}') });
+    assert.match(out, /^HTTP\/1\.1 403 /);
+    assert.match(out, /portcullis: ContainerCreate denied: HostConfig.Privileged is true \(rule PC_DENIED_PRIVILEGED\)/);
+    assert.equal(daemon.received.length, 0);
+  });
+
+  test('an allowed body is re-serialised and sent with a Content-Length, even when it came chunked', async () => {
+    daemon.received.length = 0;
+    const json = '{"image":"busybox",  "HostConfig":{"Memory":9223372036854775807}}';
+    const chunked = `POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${json.length.toString(16)}\r\n${json}\r\n0\r\n\r\n`;
+    const out = await exchange(proxy.port, chunked, { until: (s) => s.endsWith('}') });
+    assert.match(out, /^HTTP\/1\.1 200 /);
+    const sent = Buffer.concat(daemon.received).toString('utf8');
+    assert.doesNotMatch(sent, /Transfer-Encoding/i);
+    const body = bodyOf(sent);
+    assert.equal(body, '{"Image":"busybox","HostConfig":{"Memory":9223372036854775807}}');
+    assert.match(sent, new RegExp(`Content-Length: ${Buffer.byteLength(body)}\\r\\n`));
+  });
+
+  test('duplicate keys that fold together are refused', async () => {
+    daemon.received.length = 0;
+    const out = await exchange(proxy.port, CREATE('{"Image":"b","HostConfig":{"Privileged":false,"privileged":true}}'), { until: (s) => s.endsWith('}') });
+    assert.match(out, /^HTTP\/1\.1 403 /);
+    assert.match(out, /PC_BAD_JSON/);
+    assert.equal(daemon.received.length, 0);
+  });
+
+  test('data after the JSON value is refused', async () => {
+    daemon.received.length = 0;
+    const out = await exchange(proxy.port, CREATE('{"Image":"b"} {"HostConfig":{"Privileged":true}}'), { until: (s) => s.endsWith('}') });
+    assert.match(out, /PC_BAD_JSON/);
+    assert.equal(daemon.received.length, 0);
+  });
+
+  test('a body over the limit is refused with 413 before anything is forwarded', async () => {
+    daemon.received.length = 0;
+    const big = `{"Image":"b","Labels":{"x":"${'a'.repeat(70 * 1024)}"},"HostConfig":{"Privileged":true}}`;
+    const out = await exchange(proxy.port, CREATE(big));
+    assert.match(out, /^HTTP\/1\.1 413 /);
+    assert.match(out, /PC_BODY_TOO_LARGE/);
+    assert.equal(daemon.received.length, 0);
+  });
+
+  test('an oversized chunked body is refused with 413 too', async () => {
+    daemon.received.length = 0;
+    const piece = 'a'.repeat(16 * 1024);
+    let wire = 'POST /containers/create HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n';
+    for (let i = 0; i < 6; i++) wire += `${piece.length.toString(16)}\r\n${piece}\r\n`;
+    wire += '0\r\n\r\n';
+    const out = await exchange(proxy.port, wire);
+    assert.match(out, /^HTTP\/1\.1 413 /);
+    assert.equal(daemon.received.length, 0);
+  });
+
+  test('a failing check denies (fail closed)', async () => {
+    const out = await exchange(proxy.port, CREATE('{"Image":"b","HostConfig":{"Throw":true}}'), { until: (s) => s.endsWith('}') });
+    assert.match(out, /PC_INSPECT_FAILED/);
+    assert.match(out, /boom/);
+  });
+
+  test('a pre-flight look-up on its own connection decides a start, and the connection stays usable', async () => {
+    daemon.received.length = 0;
+    const out = await exchange(
+      proxy.port,
+      'POST /v1.41/containers/c1/start HTTP/1.1\r\nHost: d\r\n\r\nPOST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Length: 13\r\n\r\n{"Image":"b"}',
+      { until: (s) => countResponses(s) === 2 && s.endsWith('}') },
+    );
+    assert.deepEqual([...out.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]), ['403', '200']);
+    assert.match(out, /stored HostConfig.Privileged is true \(rule PC_DENIED_START_UNSAFE\)/);
+    const sent = Buffer.concat(daemon.received).toString('latin1');
+    assert.match(sent, /GET \/containers\/c1\/json HTTP\/1\.1/);
+    assert.doesNotMatch(sent, /\/start/);
+  });
+
+  test('the decision log records the inspector as the deciding rule', async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    const denied = proxy.log.filter((e) => e.rule === 'PC_DENIED_PRIVILEGED');
+    assert.ok(denied.length >= 1);
+    assert.equal(denied[0]!.decision, 'deny');
+    assert.equal(denied[0]!.status, 403);
+  });
+});
