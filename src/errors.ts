@@ -44,6 +44,9 @@ export const Errors = {
   PC_DENIED_BUILD_OPTION: def('PC_DENIED_BUILD_OPTION', 403, 'a build parameter that reaches outside the build sandbox'),
   PC_DENIED_LEGACY_HOSTCONFIG: def('PC_DENIED_LEGACY_HOSTCONFIG', 403, 'a HostConfig field at the top level of a create body (legacy shape)'),
   PC_DENIED_START_UNSAFE: def('PC_DENIED_START_UNSAFE', 403, 'starting an existing container that would be refused at create'),
+  // Identification (docs/identities.md): who is asking decides the policy.
+  PC_UNKNOWN_TOKEN: def('PC_UNKNOWN_TOKEN', 401, 'an Authorization header that is not "Bearer <token>" with the token of a configured client'),
+  PC_UNKNOWN_CLIENT: def('PC_UNKNOWN_CLIENT', 403, 'no configured client matches the connection and there is no default client'),
   PC_UNKNOWN_ENDPOINT: def('PC_UNKNOWN_ENDPOINT', 403, 'the path and method match no Engine API operation'),
   PC_BAD_PATH: def('PC_BAD_PATH', 403, 'the path is not canonical (dot segments, empty segments, bad percent-encoding)'),
   PC_BAD_QUERY: def('PC_BAD_QUERY', 403, 'the query string cannot be read the way dockerd reads it'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUILTIN_POLICY_NAMES } from '../policy/builtin.js';
+import { constraintsSchema } from '../policy/constraints.js';
 import type { PolicySpec } from '../policy/types.js';
 import { AddressError, parseAddress, type Address, type AddressPurpose } from './address.js';
 
@@ -107,7 +108,7 @@ const rule = z
   });
 
 const policy = z
-  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]) })
+  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional() })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.rules.forEach((r, i) => {

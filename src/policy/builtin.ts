@@ -1,3 +1,4 @@
+import { HARDENED_CONSTRAINTS } from './constraints/model.js';
 import type { PolicySpec } from './types.js';
 
 /*
@@ -7,6 +8,16 @@ import type { PolicySpec } from './types.js';
  * read-only lists operationIds rather than groups: images:read includes ImageGet/ImageGetAll
  * (exporting image contents), ImageSearch and DistributionInspect (which make the daemon reach
  * out to registries), and none of those is "read-only" in the sense of looking at local state.
+ *
+ * hardened is for ordinary CI work (docker run/exec/logs/cp/build/compose up/save/load/tag/push)
+ * with the hardened constraints (docs/constraints.md): no privileged containers, host namespaces,
+ * bind mounts, devices, capabilities beyond the default set... Left out on purpose: checkpoints,
+ * swarm (services, nodes), plugins (a plugin runs privileged code on the host), secrets and
+ * configs, and raw BuildKit sessions (Session, GRPC), which the proxy cannot see into: builds go
+ * through POST /build with the classic builder, whose query parameters are checked.
+ *
+ * unrestricted allows everything, unchecked: the proxy then only adds routing hygiene and the
+ * decision log. The server logs a warning when a listener uses it.
  */
 export const BUILTIN_POLICIES: Readonly<Record<string, PolicySpec>> = {
   'read-only': {
@@ -35,6 +46,22 @@ export const BUILTIN_POLICIES: Readonly<Record<string, PolicySpec>> = {
         ],
       },
     ],
+  },
+  hardened: {
+    rules: [
+      { id: 'hardened-system', allow: ['system:read', 'system:auth'] },
+      { id: 'hardened-containers', allow: ['containers:read', 'containers:logs', 'containers:archive', 'containers:attach', 'containers:write'] },
+      { id: 'hardened-exec', allow: ['exec:*'] },
+      { id: 'hardened-images', allow: ['images:*'] },
+      { id: 'hardened-volumes', allow: ['volumes:*'] },
+      { id: 'hardened-networks', allow: ['networks:*'] },
+      { id: 'hardened-build', allow: ['build:write'] },
+    ],
+    constraints: HARDENED_CONSTRAINTS,
+  },
+  unrestricted: {
+    // `*` leaves out the raw BuildKit channels, which must be named.
+    rules: [{ id: 'unrestricted', allow: ['*', 'buildkit:write'] }],
   },
 };
 

@@ -1,7 +1,9 @@
 import type { HttpMethod, Operation } from '../catalogue/operation.js';
 import { OPERATIONS } from '../catalogue/operations.js';
+import type { Inspector } from '../inspect/types.js';
 import { BUILTIN_POLICIES } from './builtin.js';
-import { parseSelector } from './selectors.js';
+import { createInspector, HARDENED_CONSTRAINTS, mergeConstraints, type ConstraintOverrides } from './constraints.js';
+import { EXPLICIT_ONLY, parseSelector } from './selectors.js';
 import type { CompiledPolicy, Decision, PolicySpec, RequestFacts, RuleSpec } from './types.js';
 
 /** A config mistake; `path` points into the config (`['policies','ci','rules',2,'allow',1]`). */
@@ -89,9 +91,8 @@ function compileOwnRules(name: string, spec: PolicySpec): Rule[] {
   });
 }
 
-/** Own rules first, then the base's, then the base's base... */
-function ruleChain(name: string, specs: ReadonlyMap<string, PolicySpec>, own: ReadonlyMap<string, Rule[]>): Rule[] {
-  const rules: Rule[] = [];
+/** The policy's name, then its base's, then the base's base... */
+function policyChain(name: string, specs: ReadonlyMap<string, PolicySpec>): string[] {
   const visited: string[] = [];
   let current: string | undefined = name;
   while (current !== undefined) {
@@ -104,10 +105,28 @@ function ruleChain(name: string, specs: ReadonlyMap<string, PolicySpec>, own: Re
       throw new PolicyError(`policy "${from}" extends unknown policy "${current}"`, ['policies', from, 'extends']);
     }
     visited.push(current);
-    rules.push(...(own.get(current) as Rule[]));
     current = spec.extends;
   }
-  return rules;
+  return visited;
+}
+
+/** Own rules first, then the base's, then the base's base... */
+function ruleChain(chain: readonly string[], own: ReadonlyMap<string, Rule[]>): Rule[] {
+  return chain.flatMap((name) => own.get(name) as Rule[]);
+}
+
+/**
+ * The hardened defaults overlaid by the constraints along the chain, base first (a child's keys
+ * override its base's, nested objects key by key); null when no policy of the chain has any.
+ */
+function inspectorFor(chain: readonly string[], specs: ReadonlyMap<string, PolicySpec>): Inspector | null {
+  const overrides: ConstraintOverrides[] = [];
+  for (const name of [...chain].reverse()) {
+    const c = specs.get(name)?.constraints;
+    if (c !== undefined) overrides.push(c);
+  }
+  if (overrides.length === 0) return null;
+  return createInspector(mergeConstraints(HARDENED_CONSTRAINTS, ...overrides));
 }
 
 /**
@@ -128,7 +147,7 @@ function tableFor(op: Operation, rules: readonly Rule[]): OperationTable {
   const candidates: Candidate[] = [];
   for (const rule of rules) {
     const named = rule.ops.has(op.id);
-    const paths = named ? [] : rule.paths.filter((p) => p.method === op.method).map((p) => p.re);
+    const paths = named || EXPLICIT_ONLY.has(op.id) ? [] : rule.paths.filter((p) => p.method === op.method).map((p) => p.re);
     if (!named && paths.length === 0) continue;
     if (named && rule.query === null) {
       // This rule always decides when reached: later rules are unreachable for this operation,
@@ -142,12 +161,12 @@ function tableFor(op: Operation, rules: readonly Rule[]): OperationTable {
   return { fixed: candidates.length === 0 ? fallback : null, candidates, fallback };
 }
 
-function compilePolicy(name: string, rules: readonly Rule[]): CompiledPolicy {
+function compilePolicy(name: string, rules: readonly Rule[], inspector: Inspector | null): CompiledPolicy {
   const tables = new Map<string, OperationTable>();
   for (const op of OPERATIONS) tables.set(op.id, tableFor(op, rules));
   return {
     name,
-    inspector: null,
+    inspector,
     decide(req: RequestFacts): Decision {
       const table = tables.get(req.op.id);
       // Only catalogued operations come out of the router; anything else is refused.
@@ -168,7 +187,8 @@ function compilePolicy(name: string, rules: readonly Rule[]): CompiledPolicy {
  * built-in of the same name). Rules are tried in order, first match wins; a policy's own rules
  * come before those of the policy it extends. A rule with a query condition matches only when
  * every named parameter is present; an allow rule needs all of a parameter's values listed, a
- * deny rule any one of them.
+ * deny rule any one of them. Constraints merge along the `extends` chain over the hardened
+ * defaults and give the policy its inspector.
  *
  * @throws PolicyError for unknown selectors, malformed rules, unknown bases and extends cycles.
  */
@@ -178,6 +198,9 @@ export function compilePolicies(specs: Record<string, PolicySpec>): Map<string, 
   const own = new Map<string, Rule[]>();
   for (const [name, spec] of merged) own.set(name, compileOwnRules(name, spec));
   const compiled = new Map<string, CompiledPolicy>();
-  for (const name of merged.keys()) compiled.set(name, compilePolicy(name, ruleChain(name, merged, own)));
+  for (const name of merged.keys()) {
+    const chain = policyChain(name, merged);
+    compiled.set(name, compilePolicy(name, ruleChain(chain, own), inspectorFor(chain, merged)));
+  }
   return compiled;
 }

@@ -20,7 +20,13 @@ export type Selector =
 export type ParsedSelector = { ok: true; selector: Selector } | { ok: false; reason: string };
 
 const METHODS: ReadonlySet<string> = new Set<HttpMethod>(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']);
-const ALL: ReadonlySet<string> = new Set(OPERATIONS.map((o) => o.id));
+/**
+ * BuildKit's raw channels (Session, GRPC) hand over an API Portcullis cannot inspect, so only
+ * a selector that names them (`buildkit`, `buildkit:write`, `Session`, `GRPC`) allows them:
+ * not `*`, and not a path pattern.
+ */
+export const EXPLICIT_ONLY: ReadonlySet<string> = new Set(OPERATIONS.filter((o) => o.group.startsWith('buildkit:')).map((o) => o.id));
+const ALL: ReadonlySet<string> = new Set(OPERATIONS.filter((o) => !EXPLICIT_ONLY.has(o.id)).map((o) => o.id));
 
 function familyOps(family: string): ReadonlySet<string> | undefined {
   const ops = new Set<string>();

@@ -1,5 +1,6 @@
 import type { Operation } from '../catalogue/operation.js';
 import type { Inspector } from '../inspect/types.js';
+import type { ConstraintOverrides } from './constraints/model.js';
 
 /** A rule as written in the config file (after schema validation, before compilation). */
 export interface RuleSpec {
@@ -15,6 +16,12 @@ export interface PolicySpec {
   /** name of another policy (or built-in) whose rules are tried after this policy's own rules */
   readonly extends?: string;
   readonly rules: readonly RuleSpec[];
+  /**
+   * Body and pre-flight checks of the requests the rules allow (docs/constraints.md). Keys left
+   * out come from the policy this one extends, and finally from the hardened defaults; a policy
+   * with no constraints anywhere along its chain has no inspector.
+   */
+  readonly constraints?: ConstraintOverrides;
 }
 
 /** What the policy engine sees of a request. */

@@ -34,7 +34,7 @@ describe('loadConfig defaults', () => {
     ]);
     assert.deepEqual(config.upstream, { address: { kind: 'unix', path: '/var/run/docker.sock' } });
     assert.deepEqual(config.policies, {});
-    assert.deepEqual(config.limits, { minApiVersion: '1.24', maxHeaderBytes: 1048576, shutdownGraceMs: 10000 });
+    assert.deepEqual(config.limits, { minApiVersion: '1.24', maxHeaderBytes: 1048576, maxBodyBytes: 1048576, shutdownGraceMs: 10000 });
     assert.deepEqual(config.log, { decisions: true, level: 'info' });
     assert.ok(policies.has('read-only'));
   });
@@ -44,7 +44,7 @@ describe('loadConfig defaults', () => {
       env: {},
       text: `${LISTENER}limits:\n  shutdownGraceMs: 0\n  minApiVersion: 1.40\nlog:\n  level: debug\n`,
     });
-    assert.deepEqual(config.limits, { minApiVersion: '1.40', maxHeaderBytes: 1048576, shutdownGraceMs: 0 });
+    assert.deepEqual(config.limits, { minApiVersion: '1.40', maxHeaderBytes: 1048576, maxBodyBytes: 1048576, shutdownGraceMs: 0 });
     assert.deepEqual(config.log, { decisions: true, level: 'debug' });
   });
 

@@ -199,7 +199,10 @@ describe('selectors', () => {
     assert.deepEqual(p.decide(opFacts('SecretList')), allowed('one'));
     assert.deepEqual(p.decide(opFacts('SecretInspect')), defaultDenied('SecretInspect'));
     const all = policy({ all: { rules: [{ id: 'all', allow: ['*'] }] } }, 'all');
-    for (const op of OPERATIONS) assert.deepEqual(all.decide(opFacts(op.id)), allowed('all'));
+    for (const op of OPERATIONS) {
+      const expected = op.group.startsWith('buildkit:') ? defaultDenied(op.id) : allowed('all');
+      assert.deepEqual(all.decide(opFacts(op.id)), expected, op.id);
+    }
   });
 
   test('path selectors: * is one segment, ** one or more', () => {
@@ -337,4 +340,16 @@ test('decisions are stable across repeated calls and mixed requests', () => {
     assert.deepEqual(p.decide(facts('GET', '/images/a/b/json')), defaultDenied('ImageInspect'));
     assert.deepEqual(p.decide(facts('GET', '/containers/json')), allowed('read'));
   }
+});
+
+describe('BuildKit channels need an explicit selector', () => {
+  test('"*" and path patterns do not reach Session or GRPC; naming them does', () => {
+    const star = policy({ p: { rules: [{ id: 'all', allow: ['*'] }, { id: 'paths', allow: ['POST /**'] }] } }, 'p');
+    assert.equal(star.decide(facts('POST', '/grpc')).allowed, false);
+    assert.equal(star.decide(facts('POST', '/session')).allowed, false);
+    assert.equal(star.decide(facts('POST', '/containers/create')).allowed, true);
+    const named = policy({ p: { rules: [{ id: 'bk', allow: ['buildkit:write'] }] } }, 'p');
+    assert.deepEqual(named.decide(facts('POST', '/grpc')), allowed('bk'));
+    assert.deepEqual(named.decide(facts('POST', '/session')), allowed('bk'));
+  });
 });

@@ -1,0 +1,22 @@
+import type { JsonValue } from '../../inspect/json-value.js';
+import { checkExistingContainer } from './container.js';
+import type { CheckContext } from './context.js';
+import { field, flag, isObject, listed, optString, q, refuse } from './util.js';
+
+/** ContainerExec (exec create): Privileged, User, and the container it runs in. */
+export async function checkExecCreate(containerId: string | undefined, body: JsonValue | null, ctx: CheckContext): Promise<void> {
+  const c = ctx.c.exec;
+  if (body !== null) {
+    if (!isObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
+    if (flag(field(body, 'Privileged'), 'Privileged') && !c.privileged) refuse('PC_DENIED_EXEC_PRIVILEGED', 'Privileged is true');
+    const user = optString(field(body, 'User'), 'User') ?? '';
+    // An empty User runs as the container's own user, which create already judged.
+    if (user !== '' && !c.users.includes('*')) {
+      const name = user.split(':')[0] as string;
+      if (!c.users.includes(user) && !c.users.includes(name)) refuse('PC_DENIED_EXEC_USER', `User is ${q(user)} (allowed: ${listed(c.users)})`);
+    }
+  }
+  if (c.checkContainer && containerId !== undefined) {
+    await checkExistingContainer(containerId, ctx, 'PC_DENIED_EXEC_UNSAFE', 'would be refused at create, so no exec into it');
+  }
+}

@@ -1,0 +1,188 @@
+import type { JsonObject } from '../../inspect/json-value.js';
+import type { CheckContext } from './context.js';
+import type { Constraints } from './model.js';
+import {
+  dot,
+  field,
+  flag,
+  formatBytes,
+  listed,
+  normalizeHostPath,
+  optArray,
+  optNumber,
+  optObject,
+  optString,
+  optStringMap,
+  optStrings,
+  parseBytes,
+  q,
+  refuse,
+  underPrefix,
+} from './util.js';
+
+/* Mounts: HostConfig.Binds, HostConfig.Mounts (and a swarm ContainerSpec's Mounts),
+ * HostConfig.Tmpfs, VolumeDriver, VolumesFrom, and the options of the local volume driver. */
+
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** A bind source against the allowed prefixes, after lexical normalisation (`/tmp/../` is `/`). */
+export function checkBindSource(source: string, readOnly: boolean, label: string, c: Constraints): void {
+  const path = normalizeHostPath(source);
+  const written = path === source ? '' : `, written ${q(source)}`;
+  if (c.bindMounts.allow.length === 0) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${written}): no bind mounts are allowed`);
+  const allowed = c.bindMounts.allow.some((prefix) => underPrefix(path, prefix));
+  if (!allowed) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${written}) is outside the allowed prefixes ${listed(c.bindMounts.allow)}`);
+  if (c.bindMounts.readOnly && !readOnly) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}) must be read-only`);
+}
+
+export function checkVolumeDriver(driver: string, label: string, c: Constraints): void {
+  if (driver === '' || c.volumeDrivers.includes(driver)) return;
+  refuse('PC_DENIED_VOLUME_DRIVER', `${label} is ${q(driver)} (allowed: ${listed(c.volumeDrivers)})`);
+}
+
+/** A tmpfs size in the kernel's syntax (`64m`, `1g`, `65536k`, bytes); `%` of memory is refused when bounded. */
+function checkTmpfsSize(size: string | number | null, label: string, c: Constraints): void {
+  const { maxSize, requireSize } = c.tmpfs;
+  if (size === null || size === 0 || size === '') {
+    if (requireSize) refuse('PC_DENIED_TMPFS', `${label} has no size (the default is half the host's memory)${maxSize === null ? '' : `; at most ${formatBytes(maxSize)}`}`);
+    return;
+  }
+  if (maxSize === null) return;
+  const bytes = typeof size === 'number' ? size : /^[0-9]+[kmg]?$/i.test(size.trim()) ? parseBytes(size) : null;
+  if (bytes === null) refuse('PC_DENIED_TMPFS', `${label} has size ${q(String(size))}, not a size Portcullis can bound (at most ${formatBytes(maxSize)})`);
+  if (bytes > maxSize) refuse('PC_DENIED_TMPFS', `${label} has size ${formatBytes(bytes)}, above the maximum ${formatBytes(maxSize)}`);
+}
+
+function tmpfsAllowed(label: string, c: Constraints): void {
+  if (!c.tmpfs.allow) refuse('PC_DENIED_TMPFS', `${label} is a tmpfs mount (not allowed)`);
+}
+
+function optionValue(options: string, name: string): string | null {
+  let found: string | null = null;
+  for (const opt of options.split(',')) {
+    const eq = opt.indexOf('=');
+    if (eq !== -1 && opt.slice(0, eq).trim().toLowerCase() === name) found = opt.slice(eq + 1).trim();
+  }
+  return found;
+}
+
+const MOUNT_FLAGS_BIND = new Set(['bind', 'rbind']);
+const MOUNT_FLAGS_NEVER = new Set(['remount', 'move']);
+const LOCAL_OPTION_KEYS = new Set(['type', 'o', 'device', 'size']);
+
+/**
+ * Options of the local volume driver, which mounts `device` with `type` and `o` when the volume is
+ * first used: `type=none,o=bind,device=/` is a bind mount of the host's root.
+ */
+export function checkLocalVolumeOptions(entries: readonly [string, string][], label: string, c: Constraints): void {
+  if (entries.length === 0) return;
+  const opts = new Map<string, string>();
+  for (const [k, v] of entries) {
+    if (!LOCAL_OPTION_KEYS.has(k)) refuse('PC_DENIED_VOLUME_OPTIONS', `${label} sets ${q(k)}, not an option of the local driver`);
+    opts.set(k, v);
+  }
+  const o = opts.get('o') ?? '';
+  for (const token of o.split(',').map((t) => t.trim().toLowerCase())) {
+    if (MOUNT_FLAGS_NEVER.has(token) || (MOUNT_FLAGS_BIND.has(token) && !c.volumeOptions.bind)) {
+      refuse('PC_DENIED_VOLUME_OPTIONS', `${label}["o"] is ${q(o)}: ${q(token)} mounts a host path`);
+    }
+  }
+  const type = opts.get('type');
+  const device = opts.get('device');
+  const mounts = type !== undefined || device !== undefined || o !== '';
+  if (mounts && (type === undefined || !c.volumeOptions.types.includes(type))) {
+    const shownType = type === undefined ? 'not set' : q(type);
+    refuse('PC_DENIED_VOLUME_OPTIONS', `${label}["type"] is ${shownType}${device === undefined ? '' : ` with device ${q(device)}`} (allowed types: ${listed(c.volumeOptions.types)})`);
+  }
+  if (type === 'tmpfs') {
+    const size = optionValue(o, 'size');
+    if (size !== null) checkTmpfsSize(size, `${label}["o"]`, c);
+  }
+}
+
+/** One HostConfig.Binds entry, `src:dst[:opts]`: `/`-rooted sources are bind mounts, others volume names. */
+function checkBind(bind: string, label: string, ctx: CheckContext): void {
+  const parts = bind.split(':');
+  if (parts.length === 1) return; // an anonymous volume at that path
+  if (parts.length > 3) refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}, not src:dst[:options]`);
+  const [src, , options = ''] = parts as [string, string, string?];
+  if (src.startsWith('/')) {
+    const flags = options.split(',').map((f) => f.trim());
+    checkBindSource(src, flags.includes('ro') && !flags.includes('rw'), label, ctx.c);
+    return;
+  }
+  if (!VOLUME_NAME.test(src)) refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}: ${q(src)} is neither an absolute host path nor a volume name`);
+}
+
+function checkMount(m: JsonObject, label: string, ctx: CheckContext): void {
+  const c = ctx.c;
+  const type = optString(field(m, 'Type'), `${dot(label)}Type`) ?? '';
+  const readOnly = flag(field(m, 'ReadOnly'), `${dot(label)}ReadOnly`);
+  switch (type) {
+    case 'bind': {
+      const source = optString(field(m, 'Source'), `${dot(label)}Source`) ?? '';
+      const bindOpts = optObject(field(m, 'BindOptions'), `${dot(label)}BindOptions`);
+      // Read-only but not recursively: the host's submounts below the source stay writable.
+      const nonRecursive = bindOpts !== null && flag(field(bindOpts, 'ReadOnlyNonRecursive'), `${dot(label)}BindOptions.ReadOnlyNonRecursive`);
+      checkBindSource(source, readOnly && !nonRecursive, `${dot(label)}Source`, c);
+      return;
+    }
+    case 'volume': {
+      const vo = optObject(field(m, 'VolumeOptions'), `${dot(label)}VolumeOptions`);
+      const dc = vo === null ? null : optObject(field(vo, 'DriverConfig'), `${dot(label)}VolumeOptions.DriverConfig`);
+      if (dc === null) return;
+      const driver = optString(field(dc, 'Name'), `${dot(label)}VolumeOptions.DriverConfig.Name`) ?? '';
+      checkVolumeDriver(driver, `${dot(label)}VolumeOptions.DriverConfig.Name`, c);
+      if (driver === '' || driver === 'local') {
+        const opts = optStringMap(field(dc, 'Options'), `${dot(label)}VolumeOptions.DriverConfig.Options`) ?? [];
+        checkLocalVolumeOptions(opts, `${dot(label)}VolumeOptions.DriverConfig.Options`, c);
+      }
+      return;
+    }
+    case 'tmpfs': {
+      tmpfsAllowed(label, c);
+      const to = optObject(field(m, 'TmpfsOptions'), `${dot(label)}TmpfsOptions`);
+      let size: number | string | null = to === null ? null : optNumber(field(to, 'SizeBytes'), `${dot(label)}TmpfsOptions.SizeBytes`);
+      const extra = to === null ? null : optArray(field(to, 'Options'), `${dot(label)}TmpfsOptions.Options`);
+      extra?.forEach((o, i) => {
+        const pair = optStrings(o, `${dot(label)}TmpfsOptions.Options[${i}]`) ?? [];
+        if (pair[0]?.toLowerCase() === 'size') size = pair[1] ?? '';
+      });
+      checkTmpfsSize(size, label, c);
+      return;
+    }
+    case 'image':
+      return; // an image's content, read-only
+    default:
+      refuse('PC_DENIED_MOUNT_TYPE', `${dot(label)}Type is ${q(type)} (allowed: bind, volume, tmpfs, image)`);
+  }
+}
+
+export function checkMountList(v: JsonObject[string] | undefined, label: string, ctx: CheckContext): void {
+  optArray(v, label)?.forEach((m, i) => {
+    const mount = optObject(m, `${label}[${i}]`);
+    if (mount !== null) checkMount(mount, `${label}[${i}]`, ctx);
+  });
+}
+
+/** Every mount a HostConfig asks for, including those inherited through VolumesFrom. */
+export async function checkHostConfigMounts(hc: JsonObject, label: string, ctx: CheckContext): Promise<void> {
+  const c = ctx.c;
+  optStrings(field(hc, 'Binds'), `${dot(label)}Binds`)?.forEach((b, i) => checkBind(b, `${dot(label)}Binds[${i}]`, ctx));
+  checkMountList(field(hc, 'Mounts'), `${dot(label)}Mounts`, ctx);
+  const tmpfs = optStringMap(field(hc, 'Tmpfs'), `${dot(label)}Tmpfs`);
+  for (const [path, options] of tmpfs ?? []) {
+    const at = `${dot(label)}Tmpfs[${q(path)}]`;
+    tmpfsAllowed(at, c);
+    checkTmpfsSize(optionValue(options, 'size'), at, c);
+  }
+  const driver = optString(field(hc, 'VolumeDriver'), `${dot(label)}VolumeDriver`);
+  if (driver !== null) checkVolumeDriver(driver, `${dot(label)}VolumeDriver`, c);
+  const from = optStrings(field(hc, 'VolumesFrom'), `${dot(label)}VolumesFrom`) ?? [];
+  for (const [i, entry] of from.entries()) {
+    const at = `${dot(label)}VolumesFrom[${i}]`;
+    if (!c.volumesFrom) refuse('PC_DENIED_VOLUMES_FROM', `${at} is ${q(entry)} (VolumesFrom is not allowed)`);
+    const ref = entry.split(':')[0] as string;
+    await ctx.checkReferenced(ref, at, 'PC_DENIED_VOLUMES_FROM', 'mounts');
+  }
+}
