@@ -28,6 +28,12 @@ export interface Dockerd {
   stop(): Promise<void>;
 }
 
+/** A daemon this process started itself, which can therefore be bounced. */
+export interface RestartableDockerd extends Dockerd {
+  /** stops dockerd and starts it again with the same flags, socket and data-root; resolves once it answers /_ping */
+  restart(): Promise<void>;
+}
+
 export interface StartDockerdOptions {
   readyTimeoutMs?: number;
   /** extra dockerd flags, e.g. to test a daemon configured differently */
@@ -127,7 +133,7 @@ async function ping(socket: string): Promise<boolean> {
   }
 }
 
-export async function startDockerd(opts: StartDockerdOptions = {}): Promise<Dockerd> {
+export async function startDockerd(opts: StartDockerdOptions = {}): Promise<RestartableDockerd> {
   const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   // Unix socket paths are limited to 107 bytes, so the directory stays short and out of $TMPDIR.
   const dir = await mkdtemp('/tmp/pc-');
@@ -150,31 +156,11 @@ export async function startDockerd(opts: StartDockerdOptions = {}): Promise<Dock
     '--containerd-plugins-namespace', `${ns}-plugins`,
     ...(opts.extraArgs ?? []),
   ];
-  const logFd = openSync(logFile, 'a');
-  // A second dockerd in the host network namespace would delete the host's docker0 bridge; its own namespace needs
-  // loopback up for ports published on 127.0.0.1. unshare and sh both exec, so the child's pid is dockerd's.
-  // Its own process group keeps a terminal's Ctrl-C from killing it before we have removed its containers.
-  const child = spawn('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec dockerd "$@"', 'dockerd', ...args], {
-    detached: true,
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  child.unref();
-  const pid = child.pid;
-  if (pid === undefined) {
-    removeDir(dir);
-    throw new Error('could not spawn unshare/dockerd');
-  }
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.on('exit', () => {
-      exited = true;
-      resolve();
-    });
-  });
-  child.on('error', () => {
-    exited = true;
-  });
+  // Mutable so that restart() can replace the process while stop() and the exit cleanup follow the current one.
+  let pid = 0;
+  let exited = true;
+  let exitedPromise = Promise.resolve();
+  let exitStatus = '';
 
   const stopSync = (): void => {
     if (isAlive(pid)) {
@@ -201,13 +187,49 @@ export async function startDockerd(opts: StartDockerdOptions = {}): Promise<Dock
     throw new Error(`dockerd ${why}\n--- dockerd log tail ---\n${log}`);
   };
 
-  const deadline = Date.now() + readyTimeoutMs;
-  for (;;) {
-    if (exited) fail(`exited before becoming ready (exit code ${child.exitCode}, signal ${child.signalCode})`);
-    if (await ping(socket)) break;
-    if (Date.now() > deadline) fail(`not ready after ${readyTimeoutMs} ms`);
-    await sleep(100);
-  }
+  const launch = async (): Promise<void> => {
+    const logFd = openSync(logFile, 'a');
+    // A second dockerd in the host network namespace would delete the host's docker0 bridge; its own namespace needs
+    // loopback up for ports published on 127.0.0.1. unshare and sh both exec, so the child's pid is dockerd's.
+    // Its own process group keeps a terminal's Ctrl-C from killing it before we have removed its containers.
+    const child = spawn('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec dockerd "$@"', 'dockerd', ...args], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    });
+    closeSync(logFd);
+    child.unref();
+    if (child.pid === undefined) return fail('could not be spawned (unshare/dockerd)');
+    pid = child.pid;
+    exited = false;
+    exitedPromise = new Promise<void>((resolve) => {
+      child.on('exit', (code, sig) => {
+        exited = true;
+        exitStatus = `exit code ${code}, signal ${sig}`;
+        resolve();
+      });
+    });
+    child.on('error', () => {
+      exited = true;
+    });
+
+    const deadline = Date.now() + readyTimeoutMs;
+    for (;;) {
+      if (exited) fail(`exited before becoming ready (${exitStatus})`);
+      if (await ping(socket)) break;
+      if (Date.now() > deadline) fail(`not ready after ${readyTimeoutMs} ms`);
+      await sleep(100);
+    }
+  };
+
+  const terminate = async (): Promise<void> => {
+    signal(pid, 'SIGTERM');
+    // This timer also keeps the event loop alive while we wait on the unref'd child.
+    const killer = setTimeout(() => signal(pid, 'SIGKILL'), STOP_GRACE_MS);
+    await exitedPromise;
+    clearTimeout(killer);
+  };
+
+  await launch();
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -217,17 +239,28 @@ export async function startDockerd(opts: StartDockerdOptions = {}): Promise<Dock
         const ids: string[] = Array.isArray(list?.json) ? list.json.map((c: { Id: string }) => c.Id) : [];
         // Removing first: a running container would hold up dockerd's shutdown by ~10 s each.
         await Promise.all(ids.map((id) => dockerApi(socket, 'DELETE', `/containers/${id}?force=1&v=1`).catch(() => undefined)));
-        signal(pid, 'SIGTERM');
-        // This timer also keeps the event loop alive while we wait on the unref'd child.
-        const killer = setTimeout(() => signal(pid, 'SIGKILL'), STOP_GRACE_MS);
-        await exitedPromise;
-        clearTimeout(killer);
+        await terminate();
       }
       unregister();
       removeDir(dir);
     })());
 
-  return { dir, socket, host, pid, stop };
+  const restart = async (): Promise<void> => {
+    if (stopping !== undefined) throw new Error('dockerd: restart() after stop()');
+    if (!exited) await terminate();
+    await launch();
+  };
+
+  return {
+    dir,
+    socket,
+    host,
+    get pid() {
+      return pid;
+    },
+    stop,
+    restart,
+  };
 }
 
 /** Imports `busybox:local` (every busybox applet under /bin) unless the daemon already has it; no registry is needed. */
