@@ -6,9 +6,10 @@ import type { CompiledPolicy } from '../policy/types.js';
 import { AddressError, formatAddress, parseAddress, sameAddress, type Address } from './address.js';
 import { DEFAULT_CONFIG } from './default.js';
 import { ExpandError, expandEnv } from './expand.js';
-import { fileSchema, type Config, type FileConfig, type ListenerConfig, type UpstreamTls } from './schema.js';
+import { TOKEN_PATTERN, tokenDigestHex } from '../identity/token.js';
+import { fileSchema, type ClientConfig, type Config, type FileConfig, type ListenerConfig, type UpstreamTls } from './schema.js';
 
-export type { Config, ListenerConfig, UpstreamTls } from './schema.js';
+export type { ClientConfig, Config, ListenerConfig, ListenerTls, UpstreamTls } from './schema.js';
 
 export interface LoadOptions {
   /** path of a YAML config file; mutually exclusive with `text` */
@@ -243,6 +244,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     else src.at(src.locate(['listeners', i, 'address']).offset, ['listeners', i, 'address'], message);
   });
 
+  const clients = resolveClients(file, src);
+
   let policies = new Map<string, CompiledPolicy>();
   try {
     policies = compilePolicies(file.policies);
@@ -258,6 +261,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     listeners,
     upstream: upstream.tls ? { address: upstream.address, tls: upstream.tls } : { address: upstream.address },
     policies: file.policies,
+    clients,
+    ...(file.defaultClient !== undefined ? { defaultClient: file.defaultClient } : {}),
     limits: file.limits,
     log: file.log,
   };
@@ -267,13 +272,52 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 function resolveListeners(file: FileConfig, listen: readonly string[] | undefined, problems: ConfigProblem[]): ListenerConfig[] {
   const fileListeners = file.listeners ?? [];
   if (listen === undefined || listen.length === 0) return fileListeners;
-  const policy = fileListeners[0]?.policy ?? 'read-only';
+  // The first listener's policy, even none: then clients recognise whoever connects, as they did there.
+  const policy = fileListeners.length > 0 ? fileListeners[0]!.policy : 'read-only';
   const out: ListenerConfig[] = [];
   listen.forEach((text, i) => {
     const address = cliAddress(text, 'listen', '--listen', problems);
-    if (address) out.push({ name: `cli-${i}`, address, policy });
+    if (address) out.push(policy === undefined ? { name: `cli-${i}`, address } : { name: `cli-${i}`, address, policy });
   });
   return out;
+}
+
+/**
+ * Reads each tokenFile (trimmed, then digested like an inline token; the token is not kept) and
+ * refuses two clients with the same token, which would make the token's client ambiguous.
+ */
+function resolveClients(file: FileConfig, src: Source): ClientConfig[] {
+  const byDigest = new Map<string, string>();
+  return file.clients.map((c, i) => {
+    const { tokenFile, ...client }: { tokenFile?: string } & ClientConfig = c;
+    if (tokenFile !== undefined) {
+      const path = ['clients', i, 'tokenFile'];
+      let text: string | undefined;
+      try {
+        text = readFileSync(tokenFile, 'utf8').trim();
+      } catch (error) {
+        const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        src.at(src.locate(path).offset, path, `cannot read ${tokenFile} (${why})`);
+      }
+      if (text !== undefined && !TOKEN_PATTERN.test(text)) {
+        const what = text === '' ? 'is empty' : 'holds something other than one token of printable ASCII without spaces';
+        src.at(src.locate(path).offset, path, `${tokenFile} ${what}`);
+      } else if (text !== undefined) {
+        client.tokenSha256 = tokenDigestHex(text);
+      }
+    }
+    if (client.tokenSha256 !== undefined) {
+      const other = byDigest.get(client.tokenSha256);
+      if (other !== undefined) {
+        const key = (['token', 'tokenFile', 'tokenHash'] as const).find((k) => src.locate(['clients', i, k]).exact);
+        const path = ['clients', i, key ?? 'name'];
+        src.at(src.locate(path).offset, path, `the same token as client "${other}"; each token must identify one client`);
+      } else {
+        byDigest.set(client.tokenSha256, client.name);
+      }
+    }
+    return client;
+  });
 }
 
 /** Precedence: --upstream, then the file, then DOCKER_HOST, then the local socket. */

@@ -2,16 +2,47 @@ import { z } from 'zod';
 import { BUILTIN_POLICY_NAMES } from '../policy/builtin.js';
 import { constraintsSchema } from '../policy/constraints.js';
 import type { PolicySpec } from '../policy/types.js';
+import { parseSanSpec } from '../identity/certificate.js';
+import { parseSourceEntry, SourceError } from '../identity/source.js';
+import { parseTokenHash, TOKEN_PATTERN, tokenDigestHex } from '../identity/token.js';
 import { AddressError, parseAddress, type Address, type AddressPurpose } from './address.js';
 
 export interface ListenerConfig {
   name: string;
   address: Address;
-  policy: string;
+  /**
+   * Whoever connects here and is recognised by nothing else (docs/identities.md) is the client
+   * named after the listener, with this policy. Optional when clients can recognise them.
+   */
+  policy?: string;
+  /** tcp listeners only: serve TLS; with clientCA, require and verify client certificates */
+  tls?: ListenerTls;
   /** permission bits of the unix socket */
   mode?: number;
   /** group name or numeric gid that owns the unix socket */
   group?: string;
+}
+
+export interface ListenerTls {
+  /** file paths */
+  cert: string;
+  key: string;
+  /** CA bundle that client certificates must chain to: mutual TLS */
+  clientCA?: string;
+}
+
+/** A client and how it is recognised (docs/identities.md); any one recogniser suffices. */
+export interface ClientConfig {
+  name: string;
+  policy: string;
+  /** lower-case hex SHA-256 of the bearer token (from token, tokenFile or tokenHash); the token itself is not kept */
+  tokenSha256?: string;
+  /** on mutual-TLS listeners: the subject CN, and/or SANs written `dns:…`, `email:…`, `uri:…` */
+  cert?: { cn?: string; san?: string[] };
+  /** IP addresses, CIDR blocks and hostnames */
+  source?: string[];
+  /** everyone connecting to this listener */
+  listener?: string;
 }
 
 export interface UpstreamTls {
@@ -27,6 +58,10 @@ export interface Config {
   upstream: { address: Address; tls?: UpstreamTls };
   /** user policies only; compilePolicies adds the built-in ones */
   policies: Record<string, PolicySpec>;
+  /** in config order, which is the order of matching within each kind of recogniser */
+  clients: ClientConfig[];
+  /** the client of requests nothing else recognises */
+  defaultClient?: string;
   limits: { minApiVersion: string; maxHeaderBytes: number; maxBodyBytes: number; shutdownGraceMs: number };
   log: { decisions: boolean; level: 'debug' | 'info' | 'warn' | 'error' };
 }
@@ -71,12 +106,16 @@ const listener = z
   .strictObject({
     name: nonEmpty.optional(),
     address: address('listen'),
-    policy: nonEmpty,
+    policy: nonEmpty.optional(),
     mode: mode.optional(),
     group: nonEmpty.optional(),
+    tls: z.strictObject({ cert: nonEmpty, key: nonEmpty, clientCA: nonEmpty.optional() }).optional(),
   })
   .superRefine((l, ctx) => {
-    if (l.address.kind === 'unix') return;
+    if (l.address.kind === 'unix') {
+      if (l.tls !== undefined) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'applies to tcp listeners only' });
+      return;
+    }
     for (const key of ['mode', 'group'] as const) {
       if (l[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to unix socket listeners only' });
     }
@@ -119,6 +158,68 @@ const policy = z
 
 const policyName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'policy names are letters, digits, "_", "." and "-"');
 
+/*
+ * Clients (docs/identities.md). A token given inline is replaced by its SHA-256 digest right
+ * here; tokenFile is read by the loader. Messages never quote a token.
+ */
+const token = z
+  .string()
+  .min(1, 'must not be empty')
+  .regex(TOKEN_PATTERN, 'must be printable ASCII without spaces (it is sent as "Authorization: Bearer <token>")');
+
+const tokenHash = z.string().transform((text, ctx) => {
+  const hex = parseTokenHash(text);
+  if (hex === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be "sha256:" followed by 64 hexadecimal digits (e.g. printf %s "$TOKEN" | sha256sum)' });
+    return z.NEVER;
+  }
+  return hex;
+});
+
+const sanSpec = z.string().superRefine((text, ctx) => {
+  try {
+    parseSanSpec(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+const sourceSpec = z.string().superRefine((text, ctx) => {
+  try {
+    parseSourceEntry(text);
+  } catch (error) {
+    if (!(error instanceof SourceError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+});
+
+const client = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]*$/, 'client names are letters, digits, "_", ".", "@" and "-"'),
+    policy: nonEmpty,
+    token: token.optional(),
+    tokenFile: nonEmpty.optional(),
+    tokenHash: tokenHash.optional(),
+    cert: z
+      .strictObject({ cn: nonEmpty.optional(), san: z.array(sanSpec).min(1, 'must list at least one name').optional() })
+      .superRefine((c, ctx) => {
+        if (c.cn === undefined && c.san === undefined) ctx.addIssue({ code: 'custom', path: [], message: 'needs cn or san' });
+      })
+      .optional(),
+    source: z.array(sourceSpec).min(1, 'must list at least one address, CIDR block or hostname').optional(),
+    listener: nonEmpty.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const given = (['token', 'tokenFile', 'tokenHash'] as const).filter((k) => c[k] !== undefined);
+    if (given.length > 1) {
+      ctx.addIssue({ code: 'custom', path: [given[1]!], message: `give at most one of token, tokenFile and tokenHash (also has ${given[0]})` });
+    }
+  })
+  .transform(({ token, tokenHash, ...rest }) => {
+    const tokenSha256 = token !== undefined ? tokenDigestHex(token) : tokenHash;
+    return tokenSha256 === undefined ? rest : { ...rest, tokenSha256 };
+  });
+
 const limits = z.strictObject({
   minApiVersion: z.string().regex(/^1\.[0-9]{1,3}$/, 'must be an API version such as "1.24"').default('1.24'),
   maxHeaderBytes: integer(1024, 64 * 1024 * 1024).default(1048576),
@@ -140,6 +241,8 @@ export const fileSchema = z
     listeners: z.array(listener).min(1, 'at least one listener is required').optional(),
     upstream: upstream.optional(),
     policies: z.record(policyName, policy).default({}),
+    clients: z.array(client).default([]),
+    defaultClient: nonEmpty.optional(),
     // prefault rather than default: a default is returned as is, but the inner defaults must be filled in.
     limits: limits.prefault({}),
     log: log.prefault({}),
@@ -151,7 +254,7 @@ export const fileSchema = z
       const name = listenerName(l.name, i);
       if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${name}"` });
       names.add(name);
-      if (!known.has(l.policy)) {
+      if (l.policy !== undefined && !known.has(l.policy)) {
         ctx.addIssue({
           code: 'custom',
           path: ['listeners', i, 'policy'],
@@ -159,10 +262,62 @@ export const fileSchema = z
         });
       }
     });
+    checkClients(c, known, ctx);
   })
   // Names are filled in last: zod runs the refinement above even when a nested refinement failed,
   // but skips transforms below a failure, so the refinement cannot rely on a transformed value.
   .transform((c) => ({ ...c, listeners: c.listeners?.map((l, i) => ({ ...l, name: listenerName(l.name, i) })) }));
+
+type Refinement = z.core.$RefinementCtx;
+
+interface UncheckedFile {
+  listeners?: Array<{ name?: string; policy?: string; tls?: { clientCA?: string } }>;
+  clients: Array<{ name: string; policy: string; listener?: string; tokenFile?: string; cert?: unknown; source?: unknown; tokenSha256?: string; token?: unknown; tokenHash?: unknown }>;
+  defaultClient?: string;
+}
+
+/** Cross-references of clients, listeners, policies and defaultClient (docs/identities.md). */
+function checkClients(c: UncheckedFile, known: ReadonlySet<string>, ctx: Refinement): void {
+  const listeners = new Map<string, { policy?: string }>();
+  c.listeners?.forEach((l, i) => listeners.set(listenerName(l.name, i), l));
+  const names = new Set<string>();
+  c.clients.forEach((cl, i) => {
+    if (names.has(cl.name)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'name'], message: `duplicate client name "${cl.name}"` });
+    names.add(cl.name);
+    if (listeners.get(cl.name)?.policy !== undefined) {
+      const message = `"${cl.name}" is also the name of a listener with a policy, whose unrecognised clients go by the listener's name; rename one`;
+      ctx.addIssue({ code: 'custom', path: ['clients', i, 'name'], message });
+    }
+    if (!known.has(cl.policy)) {
+      const message = `no policy named "${cl.policy}" (known: ${[...known].sort().join(', ')})`;
+      ctx.addIssue({ code: 'custom', path: ['clients', i, 'policy'], message });
+    }
+    if (cl.listener !== undefined && !listeners.has(cl.listener)) {
+      const message = `no listener named "${cl.listener}" (listeners: ${[...listeners.keys()].join(', ') || 'none'})`;
+      ctx.addIssue({ code: 'custom', path: ['clients', i, 'listener'], message });
+    }
+    if (cl.cert !== undefined && !c.listeners?.some((l) => l.tls?.clientCA !== undefined)) {
+      const message = 'a certificate is only seen on a mutual-TLS listener, and no listener has tls.clientCA';
+      ctx.addIssue({ code: 'custom', path: ['clients', i, 'cert'], message });
+    }
+    const recognisers = [cl.token, cl.tokenFile, cl.tokenHash, cl.tokenSha256, cl.cert, cl.source, cl.listener];
+    if (recognisers.every((r) => r === undefined) && cl.name !== c.defaultClient) {
+      const message = 'recognises nobody: give token, tokenFile, tokenHash, cert, source or listener (or name it as defaultClient)';
+      ctx.addIssue({ code: 'custom', path: ['clients', i], message });
+    }
+  });
+  if (c.defaultClient !== undefined && !names.has(c.defaultClient)) {
+    const message = `no client named "${c.defaultClient}" (clients: ${[...names].join(', ') || 'none'})`;
+    ctx.addIssue({ code: 'custom', path: ['defaultClient'], message });
+  }
+  if (c.clients.length === 0) {
+    c.listeners?.forEach((l, i) => {
+      if (l.policy !== undefined) return;
+      const message = 'needs a policy, since no clients are configured to recognise who connects';
+      ctx.addIssue({ code: 'custom', path: ['listeners', i, 'policy'], message });
+    });
+  }
+}
 
 function listenerName(name: string | undefined, index: number): string {
   return name ?? `listener-${index}`;

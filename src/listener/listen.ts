@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
-import type { Address } from '../config/address.js';
+import type tls from 'node:tls';
+import { formatAddress, type Address } from '../config/address.js';
 import { STREAM_BUFFER } from '../upstream/dial.js';
+import { TlsListener, type TlsSpec } from './tls.js';
 
 export interface ListenSpec {
   readonly address: Address;
@@ -10,14 +12,87 @@ export interface ListenSpec {
   readonly mode?: number;
   /** group name or numeric gid owning a unix socket */
   readonly group?: string;
+  /** serve TLS (mutual TLS with `clientCA`) instead of plain HTTP */
+  readonly tls?: TlsSpec;
+  /** the listener's name, reported by `reloadTlsListeners` */
+  readonly name?: string;
+}
+
+export interface ListenHooks {
+  /**
+   * A TLS handshake failed (no, expired or foreign client certificate, plain HTTP on a TLS
+   * port...). The socket is destroyed after the hook; nothing was read from it.
+   */
+  onTlsClientError?(error: Error, socket: tls.TLSSocket): void;
+}
+
+export interface Listening {
+  readonly server: net.Server;
+  readonly address: Address;
+  /** set for a TLS listener: `reload()` re-reads its files */
+  readonly tls?: TlsListener;
+}
+
+/** The TLS listeners currently bound, for SIGHUP. */
+const tlsListeners = new Map<TlsListener, string>();
+
+/**
+ * Re-reads the certificate, key and client CA of every bound TLS listener. A listener whose files
+ * are broken keeps its previous ones and is reported with the error; the others are reloaded.
+ * Connections already established are not touched.
+ */
+export function reloadTlsListeners(): Array<{ listener: string; error?: string }> {
+  const results: Array<{ listener: string; error?: string }> = [];
+  for (const [l, name] of tlsListeners) {
+    try {
+      l.reload();
+      results.push({ listener: name });
+    } catch (error) {
+      results.push({ listener: name, error: (error as Error).message });
+    }
+  }
+  return results;
 }
 
 /**
  * Binds one listener. Half-open connections are kept because `docker run -i` closes its
- * sending side and still expects the container's output.
+ * sending side and still expects the container's output. With `spec.tls`, `onConnection` sees
+ * only sockets whose handshake succeeded (a TLSSocket; with a client CA, its certificate verified).
  */
-export async function listen(spec: ListenSpec, onConnection: (socket: net.Socket) => void): Promise<{ server: net.Server; address: Address }> {
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false, highWaterMark: STREAM_BUFFER }, onConnection);
+export async function listen(spec: ListenSpec, onConnection: (socket: net.Socket) => void, hooks: ListenHooks = {}): Promise<Listening> {
+  let tlsListener: TlsListener | undefined;
+  let server: net.Server;
+  if (spec.tls !== undefined) {
+    // onConnection is called on 'secureConnection', i.e. only after a successful handshake.
+    tlsListener = new TlsListener(spec.tls, onConnection);
+    server = tlsListener.server;
+    tlsListener.server.on('tlsClientError', (error, socket) => {
+      hooks.onTlsClientError?.(refusalReason(error, socket), socket);
+      socket.destroy();
+    });
+    const registered = tlsListener;
+    server.once('close', () => tlsListeners.delete(registered));
+  } else {
+    server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false, highWaterMark: STREAM_BUFFER }, onConnection);
+  }
+  const bound = await bind(server, spec);
+  if (tlsListener !== undefined) tlsListeners.set(tlsListener, spec.name ?? formatAddress(bound));
+  return { server, address: bound, ...(tlsListener !== undefined ? { tls: tlsListener } : {}) };
+}
+
+/**
+ * Node completes the handshake of a client whose certificate fails verification and then drops
+ * the socket, which surfaces as a bare "socket hang up"; the verification error it recorded on the
+ * socket (CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ...) is the reason worth logging.
+ */
+function refusalReason(error: Error, socket: tls.TLSSocket): Error {
+  const recorded: unknown = (socket as { authorizationError?: unknown }).authorizationError;
+  if (recorded === undefined || recorded === null) return error;
+  const code = typeof recorded === 'string' ? recorded : ((recorded as { code?: unknown }).code ?? (recorded as Error).message);
+  return new Error(`client certificate refused: ${String(code)}`);
+}
+
+async function bind(server: net.Server, spec: ListenSpec): Promise<Address> {
   const a = spec.address;
   if (a.kind === 'unix') {
     await removeStaleSocket(a.path);
@@ -30,7 +105,7 @@ export async function listen(spec: ListenSpec, onConnection: (socket: net.Socket
     });
     if (spec.mode !== undefined) await chmod(a.path, spec.mode);
     if (spec.group !== undefined) await chown(a.path, process.getuid?.() ?? 0, resolveGid(spec.group));
-    return { server, address: a };
+    return a;
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -40,7 +115,7 @@ export async function listen(spec: ListenSpec, onConnection: (socket: net.Socket
     });
   });
   const bound = server.address() as net.AddressInfo;
-  return { server, address: { kind: 'tcp', host: a.host, port: bound.port } };
+  return { kind: 'tcp', host: a.host, port: bound.port };
 }
 
 /** A socket file left by a crashed process would make bind fail with EADDRINUSE. */

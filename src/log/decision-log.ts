@@ -4,6 +4,8 @@ import type { Logger } from './logger.js';
 export interface DecisionEntry {
   readonly listener: string;
   readonly remote: string;
+  /** the identified client, or null when the request was refused before identification */
+  readonly client: string | null;
   readonly method: string;
   /** canonical forwarded target path when routed, else the raw target (truncated) */
   readonly path: string;

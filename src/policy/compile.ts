@@ -161,11 +161,12 @@ function tableFor(op: Operation, rules: readonly Rule[]): OperationTable {
   return { fixed: candidates.length === 0 ? fallback : null, candidates, fallback };
 }
 
-function compilePolicy(name: string, rules: readonly Rule[], inspector: Inspector | null): CompiledPolicy {
+function compilePolicy(name: string, chain: readonly string[], rules: readonly Rule[], inspector: Inspector | null): CompiledPolicy {
   const tables = new Map<string, OperationTable>();
   for (const op of OPERATIONS) tables.set(op.id, tableFor(op, rules));
   return {
     name,
+    chain,
     inspector,
     decide(req: RequestFacts): Decision {
       const table = tables.get(req.op.id);
@@ -200,7 +201,7 @@ export function compilePolicies(specs: Record<string, PolicySpec>): Map<string, 
   const compiled = new Map<string, CompiledPolicy>();
   for (const name of merged.keys()) {
     const chain = policyChain(name, merged);
-    compiled.set(name, compilePolicy(name, ruleChain(chain, own), inspectorFor(chain, merged)));
+    compiled.set(name, compilePolicy(name, chain, ruleChain(chain, own), inspectorFor(chain, merged)));
   }
   return compiled;
 }

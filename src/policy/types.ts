@@ -45,6 +45,8 @@ export interface Decision {
 
 export interface CompiledPolicy {
   readonly name: string;
+  /** this policy and the policies it extends, in the order their rules are tried */
+  readonly chain: readonly string[];
   decide(req: RequestFacts): Decision;
   /** body and pre-flight checks of allowed requests; null when the policy has no constraints */
   readonly inspector: Inspector | null;

@@ -6,6 +6,7 @@ import { errorResponse } from '../http/error-response.js';
 import { forwardHead } from '../http/forward-head.js';
 import { parseRequestHead, type RequestHead } from '../http/request-head.js';
 import { ResponseTracker } from '../http/response-tracker.js';
+import { isRefusal, type ConnectionIdentity, type Refusal as IdentifyRefusal } from '../identity/identify.js';
 import type { DecisionLog } from '../log/decision-log.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { reclaimAfter } from './reclaim.js';
@@ -17,7 +18,8 @@ import { admit, inspect, refusal, type Refusal } from './authorize.js';
 /** Everything a client connection needs from the listener that accepted it. */
 export interface ConnectionContext {
   readonly listener: string;
-  readonly policy: CompiledPolicy;
+  /** every compiled policy by name; the client's identity picks one per request */
+  readonly policies: ReadonlyMap<string, CompiledPolicy>;
   readonly dial: Dial;
   readonly minApiVersion: string;
   readonly maxHeaderBytes: number;
@@ -48,6 +50,14 @@ const PAUSE_BACKPRESSURE = 1;
 const PAUSE_PIPELINE = 2;
 const PAUSE_INSPECT = 4;
 
+/** Two Authorization headers could name two clients: neither is believed. */
+const TWO_CREDENTIALS: IdentifyRefusal = Object.freeze({
+  refused: true,
+  status: 401,
+  code: 'PC_UNKNOWN_TOKEN',
+  reason: 'more than one Authorization header',
+});
+
 /** Pipelined bytes beyond this wait in the kernel rather than in our memory. */
 const PIPELINE_BUFFER = 64 * 1024;
 /** A denied request's body up to this size is read and dropped to keep the connection. */
@@ -70,6 +80,7 @@ const LONG_LIVED = new Set([
 
 interface Exchange {
   readonly start: number;
+  client: string | null;
   readonly method: string;
   path: string;
   operation: string | null;
@@ -118,10 +129,13 @@ export class ClientConnection {
   private closed = false;
   private draining = false;
   private readonly remote: string;
+  /** the policy of the current request's client */
+  private policy: CompiledPolicy | null = null;
 
   constructor(
     private readonly client: net.Socket,
     private readonly ctx: ConnectionContext,
+    private readonly identity: ConnectionIdentity,
     private readonly onClosed: (c: ClientConnection) => void,
   ) {
     this.remote = client.remoteAddress !== undefined ? `${client.remoteAddress}:${client.remotePort}` : 'unix';
@@ -250,6 +264,7 @@ export class ClientConnection {
   private newExchange(method: string, path: string): Exchange {
     return {
       start: performance.now(),
+      client: null,
       method,
       path,
       operation: null,
@@ -270,9 +285,25 @@ export class ClientConnection {
     this.responseDone = false;
     const hasBody = head.chunked || (head.contentLength !== null && head.contentLength > 0);
     const contentTypes: string[] = [];
-    for (const [name, value] of head.headers) if (name.length === 12 && name.toLowerCase() === 'content-type') contentTypes.push(value);
+    let authorization: string | undefined;
+    let authorizations = 0;
+    for (const [name, value] of head.headers) {
+      if (name.length === 12 && name.toLowerCase() === 'content-type') contentTypes.push(value);
+      else if (name.length === 13 && name.toLowerCase() === 'authorization') {
+        authorization = value;
+        authorizations++;
+      }
+    }
+    const who = authorizations > 1 ? TWO_CREDENTIALS : this.identity.identify(authorization);
+    if (isRefusal(who)) {
+      this.deny(head, hasBody, refusal(who.status, `${head.method} request`, who.reason, who.code, null));
+      return;
+    }
+    ex.client = who.client;
+    const policy = this.ctx.policies.get(who.policy)!;
+    this.policy = policy;
 
-    const a = admit({ method: head.method, target: head.target, upgrade: head.upgrade, hasBody, contentTypes }, this.ctx.policy, this.ctx.minApiVersion);
+    const a = admit({ method: head.method, target: head.target, upgrade: head.upgrade, hasBody, contentTypes }, policy, this.ctx.minApiVersion);
     if (!a.allowed) {
       if (a.operation !== null) ex.operation = a.operation;
       this.deny(head, hasBody, a);
@@ -356,7 +387,7 @@ export class ClientConnection {
     const { head, match: m } = pending;
     this.phase = Phase.Inspecting;
     this.pauseClient(PAUSE_INSPECT);
-    const result = await inspect(this.ctx.policy, head.method, m, raw, this.ctx.listener, this.ctx.lookup);
+    const result = await inspect(this.policy!, head.method, m, raw, this.ex!.client!, this.ctx.lookup);
     if (this.closed || this.pending !== pending) return;
     this.pending = null;
     this.resumeClient(PAUSE_INSPECT);
@@ -517,6 +548,7 @@ export class ClientConnection {
     this.ctx.log.record({
       listener: this.ctx.listener,
       remote: this.remote,
+      client: ex.client,
       method: ex.method,
       path: ex.path,
       operation: ex.operation,

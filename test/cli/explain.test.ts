@@ -32,8 +32,8 @@ describe('portcullis explain', () => {
   it('names the operation, the decision and the deciding rule', async () => {
     const e = await explain(loaded, { method: 'GET', target: '/v1.41/containers/json?all=1', body: null });
     assert.deepEqual(
-      { operation: e.operation, group: e.group, allowed: e.allowed, rule: e.rule, listener: e.listener, policy: e.policy },
-      { operation: 'ContainerList', group: 'containers:read', allowed: true, rule: 'containers', listener: 'ci', policy: 'ci' },
+      { operation: e.operation, group: e.group, allowed: e.allowed, rule: e.rule, client: e.client, policy: e.policy },
+      { operation: 'ContainerList', group: 'containers:read', allowed: true, rule: 'containers', client: 'ci', policy: 'ci' },
     );
     assert.match(formatExplanation(e), /decision: {2}ALLOW by rule containers/);
   });

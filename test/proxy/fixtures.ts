@@ -6,6 +6,7 @@ import type { CompiledPolicy, Decision, RequestFacts } from '../../src/policy/ty
 import { ClientConnection, type ConnectionContext } from '../../src/proxy/connection.js';
 import type { DecisionEntry } from '../../src/log/decision-log.js';
 import { createLookup } from '../../src/upstream/lookup.js';
+import type { ConnectionIdentity } from '../../src/identity/identify.js';
 
 /**
  * A scripted fake daemon for byte-level tests: it records exactly what the proxy sent and
@@ -49,6 +50,7 @@ export async function fakeDaemon(onConnection: (socket: net.Socket, received: Bu
 export function allowOnly(...ids: string[]): CompiledPolicy {
   return {
     name: 'test',
+    chain: ['test'],
     inspector: null,
     decide(req: RequestFacts): Decision {
       return ids.includes(req.op.id)
@@ -57,6 +59,9 @@ export function allowOnly(...ids: string[]): CompiledPolicy {
     },
   };
 }
+
+/** Everyone is the client "tester" with the test's policy. */
+const ANONYMOUS: ConnectionIdentity = { identify: () => ({ client: 'tester', policy: 'test', by: 'listener' }) };
 
 export interface TestProxy {
   readonly port: number;
@@ -70,7 +75,7 @@ export async function proxyTo(upstreamPath: string, policy: CompiledPolicy): Pro
   const conns = new Set<ClientConnection>();
   const ctx: ConnectionContext = {
     listener: 'test',
-    policy,
+    policies: new Map([['test', policy]]),
     dial,
     minApiVersion: '1.24',
     maxHeaderBytes: 64 * 1024,
@@ -79,7 +84,7 @@ export async function proxyTo(upstreamPath: string, policy: CompiledPolicy): Pro
     lookup: createLookup(dial),
   };
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
-    conns.add(new ClientConnection(s, ctx, (c) => conns.delete(c)));
+    conns.add(new ClientConnection(s, ctx, ANONYMOUS, (c) => conns.delete(c)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

@@ -15,6 +15,7 @@ function policyWith(check: (req: InspectRequest) => InspectVerdict | Promise<Ins
   const inspector: Inspector = { wants: (op: Operation) => ops.includes(op.id), check };
   return {
     name: 'inspecting',
+    chain: ['inspecting'],
     inspector,
     decide: () => ({ allowed: true, rule: 'all', reason: 'allowed by rule all' }),
   };
