@@ -60,7 +60,6 @@ export const Errors = {
   PC_BAD_FRAMING: def('PC_BAD_FRAMING', 400, 'the HTTP message framing is malformed or ambiguous'),
   PC_HEADERS_TOO_LARGE: def('PC_HEADERS_TOO_LARGE', 431, 'the request head exceeds the size limit'),
   PC_UPSTREAM_UNAVAILABLE: def('PC_UPSTREAM_UNAVAILABLE', 502, 'the Docker daemon could not be reached'),
-  PC_SHUTTING_DOWN: def('PC_SHUTTING_DOWN', 503, 'the proxy is shutting down'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof Errors;
