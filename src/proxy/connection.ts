@@ -245,7 +245,15 @@ export class ClientConnection {
         return;
       }
       const r = parseRequestHead(buf, this.ctx.maxHeaderBytes);
-      if (r.kind === 'incomplete') return;
+      if (r.kind === 'incomplete') {
+        // The client has stopped sending: this partial request can never be completed.
+        if (this.clientEnded) {
+          this.phase = Phase.Closing;
+          this.buf = null;
+          this.client.end();
+        }
+        return;
+      }
       if (r.kind === 'error') {
         this.ex = this.newExchange('-', '-');
         this.ex.bytesIn = buf.length;

@@ -64,6 +64,12 @@ describe('pipelining and keep-alive', () => {
     assert.doesNotMatch(Buffer.concat(daemon.received).toString('latin1'), /update|Privileged/);
   });
 
+  test('a client that half-closes after a partial request gets its answers and the connection ends', async () => {
+    // exchange() resolves only when the proxy closes its side.
+    const out = await exchange(proxy.port, PING + 'GET /_ping HTTP/1.1\r\nHost: d\r\n', { endAfterWrite: true });
+    assert.equal(countResponses(out), 1);
+  });
+
   test('a chunked body is re-framed: extensions dropped, chunks re-encoded', async () => {
     daemon.received.length = 0;
     const req = 'POST /containers/create HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n' + '5;ext=evil\r\n{"Ima\r\n8\r\nge":"x"}\r\n0\r\n\r\n';

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../inspect/json-value.js';
-import type { CheckContext } from './context.js';
+import { lookupObject, type CheckContext } from './context.js';
 import type { Constraints } from './model.js';
 import {
   dot,
@@ -184,5 +184,39 @@ export async function checkHostConfigMounts(hc: JsonObject, label: string, ctx: 
     if (!c.volumesFrom) refuse('PC_DENIED_VOLUMES_FROM', `${at} is ${q(entry)} (VolumesFrom is not allowed)`);
     const ref = entry.split(':')[0] as string;
     await ctx.checkReferenced(ref, at, 'PC_DENIED_VOLUMES_FROM', 'mounts');
+  }
+  for (const [name, at] of namedVolumes(hc, label)) await checkExistingVolume(name, at, ctx);
+}
+
+/** The named (not anonymous) volumes a HostConfig mounts, with where each is named. */
+function namedVolumes(hc: JsonObject, label: string): Array<[string, string]> {
+  const found: Array<[string, string]> = [];
+  optStrings(field(hc, 'Binds'), `${dot(label)}Binds`)?.forEach((b, i) => {
+    const parts = b.split(':');
+    if (parts.length > 1 && !parts[0]!.startsWith('/')) found.push([parts[0]!, `${dot(label)}Binds[${i}]`]);
+  });
+  optArray(field(hc, 'Mounts'), `${dot(label)}Mounts`)?.forEach((m, i) => {
+    const mount = optObject(m, `${dot(label)}Mounts[${i}]`);
+    if (mount === null || optString(field(mount, 'Type'), `${dot(label)}Mounts[${i}].Type`) !== 'volume') return;
+    const source = optString(field(mount, 'Source'), `${dot(label)}Mounts[${i}].Source`) ?? '';
+    if (source !== '') found.push([source, `${dot(label)}Mounts[${i}]`]);
+  });
+  return found;
+}
+
+/**
+ * A volume that already exists is mounted with the options it was created with: one made
+ * elsewhere with `o=bind,device=/` puts the host's root in the container although the request
+ * only names it. So it passes the checks a VolumeCreate would. One that does not exist yet is
+ * created plain (or with options the request carries, checked above).
+ */
+async function checkExistingVolume(name: string, label: string, ctx: CheckContext): Promise<void> {
+  const v = await lookupObject(ctx, `/volumes/${encodeURIComponent(name)}`, `volume ${q(name)}`, 'PC_DENIED_VOLUME_OPTIONS');
+  if (v === null) return;
+  const what = `volume ${q(name)} (${label})`;
+  const driver = optString(field(v, 'Driver'), `${what} Driver`) ?? '';
+  checkVolumeDriver(driver, `${what} Driver`, ctx.c);
+  if (driver === '' || driver === 'local') {
+    checkLocalVolumeOptions(optStringMap(field(v, 'Options'), `${what} Options`) ?? [], `${what} Options`, ctx.c);
   }
 }

@@ -106,3 +106,26 @@ describe('VolumesFrom', () => {
     await denies(withConstraints({ ...create({ VolumesFrom: ['data'] }), lookup }, { volumesFrom: false }), 'PC_DENIED_VOLUMES_FROM', 'VolumesFrom is not allowed');
   });
 });
+
+describe('existing named volumes', () => {
+  const lookup = fakeLookup({
+    '/volumes/rooted': { status: 200, body: { Name: 'rooted', Driver: 'local', Options: { type: 'none', o: 'bind', device: '/' } } },
+    '/volumes/plain': { status: 200, body: { Name: 'plain', Driver: 'local', Options: null } },
+    '/volumes/ram': { status: 200, body: { Name: 'ram', Driver: 'local', Options: { type: 'tmpfs', device: 'tmpfs', o: 'size=64m' } } },
+  });
+
+  test('a volume created elsewhere with bind options is refused, by Binds and by Mounts', async () => {
+    await denies({ ...create({ Binds: ['rooted:/host'] }), lookup }, 'PC_DENIED_VOLUME_OPTIONS', 'volume "rooted" (HostConfig.Binds[0])');
+    await denies({ ...create({ Mounts: [{ Type: 'volume', Source: 'rooted', Target: '/host' }] }), lookup }, 'PC_DENIED_VOLUME_OPTIONS', 'volume "rooted" (HostConfig.Mounts[0])');
+  });
+
+  test('a plain or tmpfs volume, and one that does not exist yet, pass', async () => {
+    await allows({ ...create({ Binds: ['plain:/data'] }), lookup });
+    await allows({ ...create({ Mounts: [{ Type: 'volume', Source: 'ram', Target: '/cache' }] }), lookup });
+    await allows({ ...create({ Binds: ['brand-new:/data'] }), lookup });
+  });
+
+  test('a failed volume look-up refuses', async () => {
+    await denies({ ...create({ Binds: ['xy:/data'] }), lookup: fakeLookup({ '/volumes/xy': new Error('daemon gone') }) }, 'PC_DENIED_VOLUME_OPTIONS', 'cannot look up volume "xy"');
+  });
+});
