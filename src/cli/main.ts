@@ -16,6 +16,7 @@ Commands:
   check         validate a config file
   healthcheck   ask a running proxy for GET /_ping
   explain       tell whether a request would be allowed, and by which rule
+  certs         create a CA, server and client certificates for mutual-TLS listeners
 
 Options:
   --version     print the version
@@ -64,20 +65,50 @@ Options:
 `;
 
 const EXPLAIN_USAGE = `\
-Usage: portcullis explain [--config FILE] [--listener NAME] [--body FILE] [--json] METHOD TARGET
+Usage: portcullis explain [--config FILE] [--client NAME | --listener NAME] [--body FILE] [--json] METHOD TARGET
 
 Decide the request METHOD TARGET (e.g. POST /v1.41/containers/create) the way serve
-would for a client of the listener NAME (default: the first listener), without
-contacting the daemon. --body FILE (or - for stdin) gives the JSON body to inspect.
+would for the client NAME, or for whoever connects to the listener NAME without other
+credentials (default: the first listener), without contacting the daemon. --body FILE (or - for stdin) gives the JSON body to inspect.
 Prints the operation, the decision and the deciding rule; exits 0 when allowed,
 3 when denied, 1 when the config is invalid.
 
 Options:
   --config FILE     YAML config file (default: the built-in config)
-  --listener NAME   explain for clients of this listener
+  --client NAME     explain for this client
+  --listener NAME   explain for anonymous clients of this listener
   --body FILE       request body (JSON), - for stdin
   --json            print the explanation as JSON
   -h, --help        print this help
+`;
+
+const CERTS_USAGE = `\
+Usage: portcullis certs init --dir DIR [--san NAME_OR_IP]... [--days N] [--ca-days N] [--force]
+       portcullis certs client NAME --dir DIR [--days N] [--force]
+
+init writes a new private CA and a server certificate signed by it:
+  DIR/ca.pem  DIR/ca-key.pem  DIR/server.pem  DIR/server-key.pem
+The server certificate (CN portcullis) names localhost, 127.0.0.1 and ::1, plus every
+--san (a DNS name or an IP address clients use to reach the proxy). Use them in a listener:
+  tls: { cert: DIR/server.pem, key: DIR/server-key.pem, clientCA: DIR/ca.pem }
+
+client writes a client certificate with CN NAME (match it with clients: - cert: {cn: NAME}):
+  DIR/clients/NAME/ca.pem  DIR/clients/NAME/cert.pem  DIR/clients/NAME/key.pem
+which is the layout the docker CLI expects:
+  DOCKER_CERT_PATH=DIR/clients/NAME DOCKER_TLS_VERIFY=1 DOCKER_HOST=tcp://HOST:PORT docker ps
+
+Keys are ECDSA P-256, written with mode 0600. Existing files are never overwritten
+without --force.
+
+Options:
+  --dir DIR          directory of the CA (created if missing)
+  --san NAME_OR_IP   extra server name (init; repeatable)
+  --days N           validity of the server or client certificate (default: 365)
+  --ca-days N        validity of the CA (init; default: 3650)
+  --not-after DATE   end of validity as an ISO 8601 date instead of --days; a date in the
+                     past gives an expired certificate, for testing
+  --force            replace existing files
+  -h, --help         print this help
 `;
 
 const help = { type: 'boolean', short: 'h' } as const;
@@ -179,7 +210,7 @@ async function explainCmd(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args,
-      options: { config: { type: 'string' }, listener: { type: 'string' }, body: { type: 'string' }, json: { type: 'boolean' }, help },
+      options: { config: { type: 'string' }, client: { type: 'string' }, listener: { type: 'string' }, body: { type: 'string' }, json: { type: 'boolean' }, help },
       strict: true,
       allowPositionals: true,
     });
@@ -198,12 +229,73 @@ async function explainCmd(args: string[]): Promise<number> {
   const { explain, formatExplanation, readBody } = await import('./explain.js');
   let e;
   try {
-    e = await explain(loaded, { method, target, body: readBody(v.body), listener: v.listener });
+    e = await explain(loaded, { method, target, body: readBody(v.body), client: v.client, listener: v.listener });
   } catch (error) {
     throw new UsageError((error as Error).message, EXPLAIN_USAGE);
   }
   process.stdout.write(v.json ? `${JSON.stringify(e)}\n` : formatExplanation(e));
   return e.allowed ? 0 : 3;
+}
+
+function days(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  if (!/^[1-9][0-9]{0,5}$/.test(text)) throw new UsageError(`${flag} must be a positive number of days, got "${text}"`, CERTS_USAGE);
+  return Number(text);
+}
+
+async function certs(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        dir: { type: 'string' },
+        san: { type: 'string', multiple: true },
+        days: { type: 'string' },
+        'ca-days': { type: 'string' },
+        'not-after': { type: 'string' },
+        force: { type: 'boolean' },
+        help,
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message, CERTS_USAGE);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(CERTS_USAGE);
+    return 0;
+  }
+  const [action, ...names] = parsed.positionals;
+  if (v.dir === undefined) throw new UsageError('certs needs --dir DIR', CERTS_USAGE);
+  let notAfter: Date | undefined;
+  if (v['not-after'] !== undefined) {
+    notAfter = new Date(v['not-after']);
+    if (Number.isNaN(notAfter.getTime())) throw new UsageError(`--not-after must be an ISO 8601 date, got "${v['not-after']}"`, CERTS_USAGE);
+  }
+  const validity = { days: days(v.days, 365, '--days'), ...(notAfter !== undefined ? { notAfter } : {}) };
+  const { certsInit, certsClient, CertsError } = await import('./certs.js');
+  let written: string[];
+  try {
+    if (action === 'init') {
+      if (names.length > 0) throw new UsageError(`certs init takes no NAME (got "${names.join(' ')}")`, CERTS_USAGE);
+      written = await certsInit({ dir: v.dir, sans: v.san ?? [], caDays: days(v['ca-days'], 3650, '--ca-days'), server: validity, force: v.force ?? false });
+    } else if (action === 'client') {
+      if (names.length !== 1) throw new UsageError('certs client needs exactly one NAME', CERTS_USAGE);
+      if (v.san !== undefined || v['ca-days'] !== undefined) throw new UsageError('--san and --ca-days apply to certs init only', CERTS_USAGE);
+      written = await certsClient({ dir: v.dir, name: names[0]!, validity, force: v.force ?? false });
+    } else {
+      throw new UsageError(action === undefined ? 'certs needs init or client' : `unknown certs action "${action}"`, CERTS_USAGE);
+    }
+  } catch (error) {
+    if (!(error instanceof CertsError)) throw error;
+    process.stderr.write(`portcullis: ${error.message}\n`);
+    return 1;
+  }
+  process.stdout.write(written.map((f) => `wrote ${f}\n`).join(''));
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -218,6 +310,8 @@ async function main(argv: string[]): Promise<number> {
         return await health(rest);
       case 'explain':
         return await explainCmd(rest);
+      case 'certs':
+        return await certs(rest);
       case '--version':
         process.stdout.write(`${version()}\n`);
         return 0;

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { reloadTlsListeners } from '../listener/listen.js';
 import { createLogger } from '../log/logger.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { startProxy } from '../proxy/server.js';
@@ -8,7 +9,7 @@ export interface Loaded {
   readonly policies: ReadonlyMap<string, CompiledPolicy>;
 }
 
-/** Runs until SIGTERM or SIGINT, then shuts down gracefully and exits. */
+/** Runs until SIGTERM or SIGINT, then shuts down gracefully and exits; SIGHUP reloads TLS files. */
 export async function serveCommand(loaded: Loaded): Promise<void> {
   const { config, policies } = loaded;
   const logger = createLogger(config.log.level);
@@ -25,4 +26,13 @@ export async function serveCommand(loaded: Loaded): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP re-reads the certificates and keys of TLS listeners (e.g. after a renewal); connections
+  // already established keep theirs. A listener whose new files are broken keeps the old ones.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    const results = reloadTlsListeners();
+    const reloaded = results.filter((r) => r.error === undefined).map((r) => r.listener);
+    for (const f of results) if (f.error !== undefined) logger.error({ listener: f.listener, error: f.error }, 'tls reload failed');
+    if (reloaded.length > 0 || results.length === 0) logger.info({ listeners: reloaded }, 'tls reloaded');
+  });
 }

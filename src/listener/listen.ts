@@ -86,6 +86,7 @@ export async function listen(spec: ListenSpec, onConnection: (socket: net.Socket
  * socket (CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ...) is the reason worth logging.
  */
 function refusalReason(error: Error, socket: tls.TLSSocket): Error {
+  if (error.message.includes('peer did not return a certificate')) return new Error('client certificate refused: none presented');
   const recorded: unknown = (socket as { authorizationError?: unknown }).authorizationError;
   if (recorded === undefined || recorded === null) return error;
   const code = typeof recorded === 'string' ? recorded : ((recorded as { code?: unknown }).code ?? (recorded as Error).message);
