@@ -31,6 +31,8 @@ export interface Refusal {
   readonly message: string;
   /** the operationId, when routing got that far */
   readonly operation: string | null;
+  /** the canonical request target, when routing got that far (for the decision log) */
+  readonly target: string | null;
 }
 
 export interface Admission {
@@ -41,12 +43,19 @@ export interface Admission {
   readonly inspect: boolean;
 }
 
-export function refusal(status: number, label: string, reason: string, rule: string, operation: string | null): Refusal {
-  return { allowed: false, status, rule, message: `portcullis: ${label} denied: ${reason} (rule ${rule})`, operation };
+export function refusal(status: number, label: string, reason: string, rule: string, m: RouteMatch | null): Refusal {
+  return {
+    allowed: false,
+    status,
+    rule,
+    message: `portcullis: ${label} denied: ${reason} (rule ${rule})`,
+    operation: m === null ? null : m.op.id,
+    target: m === null ? null : m.target,
+  };
 }
 
-function refuse(code: ErrorCode, label: string, reason: string, operation: string | null): Refusal {
-  return refusal(Errors[code].status, label, reason, code, operation);
+function refuse(code: ErrorCode, label: string, reason: string, m: RouteMatch | null): Refusal {
+  return refusal(Errors[code].status, label, reason, code, m);
 }
 
 /**
@@ -74,14 +83,14 @@ export function admit(head: HeadFacts, policy: CompiledPolicy, minVersion: strin
   const decision = policy.decide({ op, method: head.method, path: m.path, params: m.params, query: m.query });
   if (!decision.allowed) {
     const status = Errors[decision.rule === 'PC_DENIED_DEFAULT' ? 'PC_DENIED_DEFAULT' : 'PC_DENIED_RULE'].status;
-    return refusal(status, op.id, decision.reason, decision.rule, op.id);
+    return refusal(status, op.id, decision.reason, decision.rule, m);
   }
   if (head.upgrade !== null && head.upgrade.toLowerCase() !== op.upgrade) {
     const why = op.upgrade === null ? `${op.id} does not switch protocols` : `${op.id} switches to "${op.upgrade}" only`;
-    return refuse('PC_UPGRADE_REFUSED', op.id, `protocol upgrade to "${head.upgrade}" refused: ${why}`, op.id);
+    return refuse('PC_UPGRADE_REFUSED', op.id, `protocol upgrade to "${head.upgrade}" refused: ${why}`, m);
   }
   if (head.hasBody && isFormBody(head.contentTypes)) {
-    return refuse('PC_FORM_BODY', op.id, 'form-encoded bodies are refused: dockerd merges them into the query parameters', op.id);
+    return refuse('PC_FORM_BODY', op.id, 'form-encoded bodies are refused: dockerd merges them into the query parameters', m);
   }
   const inspector = policy.inspector;
   return { allowed: true, match: m, rule: decision.rule, inspect: inspector !== null && inspector.wants(op) };
@@ -110,7 +119,7 @@ export async function inspect(
   if (raw !== null) {
     const decoded = decodeGoJson(raw, schemaFor(op.id));
     if (!decoded.ok) {
-      return refuse('PC_BAD_JSON', op.id, `the body is not JSON dockerd would read unambiguously: ${decoded.reason}`, op.id);
+      return refuse('PC_BAD_JSON', op.id, `the body is not JSON dockerd would read unambiguously: ${decoded.reason}`, m);
     }
     body = decoded.value;
   }
@@ -118,9 +127,9 @@ export async function inspect(
   try {
     verdict = await policy.inspector!.check({ op, method, path: m.path, params: m.params, query: m.query, version: m.version, client, body, lookup });
   } catch (err) {
-    return refuse('PC_INSPECT_FAILED', op.id, `the check could not be completed: ${(err as Error).message}`, op.id);
+    return refuse('PC_INSPECT_FAILED', op.id, `the check could not be completed: ${(err as Error).message}`, m);
   }
-  if (!verdict.allowed) return refusal(verdict.status ?? 403, op.id, verdict.reason, verdict.rule, op.id);
+  if (!verdict.allowed) return refusal(verdict.status ?? 403, op.id, verdict.reason, verdict.rule, m);
   if (raw === null) return { allowed: true, body: null };
   const forwarded = verdict.body ?? body;
   return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8') };

@@ -314,6 +314,7 @@ export class ClientConnection {
     const a = admit({ method: head.method, target: head.target, upgrade: head.upgrade, hasBody, contentTypes }, policy, this.ctx.minApiVersion);
     if (!a.allowed) {
       if (a.operation !== null) ex.operation = a.operation;
+      if (a.target !== null) ex.path = a.target;
       this.deny(head, hasBody, a);
       return;
     }
@@ -331,7 +332,7 @@ export class ClientConnection {
     this.pending = { head, match: m };
     if (op.body === 'json' && hasBody) {
       if (head.contentLength !== null && head.contentLength > this.ctx.maxBodyBytes) {
-        this.sendRefusal(this.tooLarge(op.id));
+        this.sendRefusal(this.tooLarge(m));
         return;
       }
       const decoder = head.chunked ? new ChunkedDecoder((d) => this.collect(d)) : null;
@@ -342,8 +343,8 @@ export class ClientConnection {
     void this.inspect(null);
   }
 
-  private tooLarge(op: string): Refusal {
-    return refusal(413, op, `the body is larger than ${this.ctx.maxBodyBytes} bytes`, 'PC_BODY_TOO_LARGE', op);
+  private tooLarge(m: RouteMatch): Refusal {
+    return refusal(413, m.op.id, `the body is larger than ${this.ctx.maxBodyBytes} bytes`, 'PC_BODY_TOO_LARGE', m);
   }
 
   /**
@@ -443,7 +444,7 @@ export class ClientConnection {
       this.ex!.bytesIn += used;
       this.buf = used === buf.length ? null : buf.subarray(used);
       if (body.size > this.ctx.maxBodyBytes) {
-        this.sendRefusal(this.tooLarge(this.ex!.operation!));
+        this.sendRefusal(this.tooLarge(this.pending!.match));
         return;
       }
       const complete = body.decoder !== null ? body.decoder.done : body.remaining === 0;

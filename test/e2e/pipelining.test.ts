@@ -198,7 +198,9 @@ e2eSuite('pipelining and the decision log (read-only policy)', (ctx) => {
 
   it('never writes the Authorization or X-Registry-Auth header values to its output', async () => {
     // debug level, so that whatever the proxy logs at any level is in the output looked at.
-    const served = await serveCapturingOutput(readOnlyConfig(ctx.dockerd.host, 'debug'));
+    // SECRET123 is a client's token, so its requests are identified and reach every later stage.
+    const withToken = `${readOnlyConfig(ctx.dockerd.host, 'debug')}clients:\n  - name: tokened\n    policy: read-only\n    token: SECRET123\n`;
+    const served = await serveCapturingOutput(withToken);
     let out: { stdout: string; stderr: string; code: number } | undefined;
     try {
       const secrets = 'Authorization: Bearer SECRET123\r\nX-Registry-Auth: SECRET456\r\n';
@@ -208,20 +210,22 @@ e2eSuite('pipelining and the decision log (read-only policy)', (ctx) => {
         `POST /v1.41/images/create?fromImage=busybox&tag=latest HTTP/1.1\r\nHost: portcullis\r\n${secrets}Connection: close\r\n\r\n`,
         `GET /v1.41/nosuch HTTP/1.1\r\nHost: portcullis\r\n${secrets}Connection: close\r\n\r\n`,
         `POST /v1.41/containers/create HTTP/1.1\r\nHost: portcullis\r\n${secrets}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+        // and a token that matches no client
+        `GET /v1.41/containers/json HTTP/1.1\r\nHost: portcullis\r\nAuthorization: Bearer SECRET789\r\nConnection: close\r\n\r\n`,
       ];
       const statuses: number[] = [];
       for (const request of requests) {
         const { data } = await exchange(served.address, request);
         statuses.push(splitResponses(data).responses[0]?.status ?? 0);
       }
-      assert.deepEqual(statuses, [200, 403, 403, 400]);
+      assert.deepEqual(statuses, [200, 403, 403, 400, 401]);
     } finally {
       // serve flushes its log before exiting, so every decision line is in the output by now.
       out = await served.stop();
     }
     const decisions = out.stdout.split('\n').filter((l) => l.includes('"msg":"request"'));
-    assert.equal(decisions.length, 4, `expected a decision line per request in:\n${out.stdout}`);
-    for (const secret of ['SECRET123', 'SECRET456']) {
+    assert.equal(decisions.length, 5, `expected a decision line per request in:\n${out.stdout}`);
+    for (const secret of ['SECRET123', 'SECRET456', 'SECRET789']) {
       assert.ok(!out.stdout.includes(secret), `${secret} in stdout:\n${out.stdout}`);
       assert.ok(!out.stderr.includes(secret), `${secret} in stderr:\n${out.stderr}`);
     }
