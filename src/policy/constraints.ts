@@ -2,7 +2,9 @@ import type { Operation } from '../catalogue/operation.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { checkContainerCreate, checkContainerUpdate, checkExistingContainer, createContext } from './constraints/container.js';
 import { checkImageBuild } from './constraints/build.js';
-import { checkExecCreate } from './constraints/exec.js';
+import { ACCESS_OPS, checkContainerAccess } from './constraints/access.js';
+import { checkExecCreate, checkExecStart } from './constraints/exec.js';
+import { checkImageCreate } from './constraints/image.js';
 import type { Constraints } from './constraints/model.js';
 import { checkNetworkCreate } from './constraints/network.js';
 import { checkServiceSpec } from './constraints/service.js';
@@ -14,10 +16,12 @@ export { constraintsSchema } from './constraints/schema.js';
 
 /** Operations whose body (or query, or target container) the constraints judge. */
 const BODY_OPS = ['ContainerCreate', 'ContainerUpdate', 'ContainerExec', 'VolumeCreate', 'NetworkCreate', 'ServiceCreate', 'ServiceUpdate'];
-/** Judged from the query alone: the body is the build context, never buffered for this. */
-const QUERY_OPS = ['ImageBuild'];
+/** Judged from the query alone: the body (a build context, an image tarball) is never buffered for this. */
+const QUERY_OPS = ['ImageBuild', 'ImageCreate'];
 /** Judged by looking up the existing container they act on. */
 const START_OPS = ['ContainerStart', 'ContainerRestart', 'ContainerUnpause'];
+/** Judged by looking up the exec instance, then its container. */
+const EXEC_START_OPS = ['ExecStart'];
 
 /**
  * The inspector of a policy with constraints. `check` resolves to a refusal naming the rule
@@ -26,7 +30,13 @@ const START_OPS = ['ContainerStart', 'ContainerRestart', 'ContainerUnpause'];
  * since dockerd then answers 404 itself.
  */
 export function createInspector(constraints: Constraints): Inspector {
-  const wanted = new Set([...BODY_OPS, ...QUERY_OPS, ...(constraints.startChecks ? START_OPS : [])]);
+  const wanted = new Set([
+    ...BODY_OPS,
+    ...QUERY_OPS,
+    ...(constraints.startChecks ? START_OPS : []),
+    ...(constraints.accessChecks ? ACCESS_OPS : []),
+    ...(constraints.exec.checkContainer ? EXEC_START_OPS : []),
+  ]);
   return {
     wants(op: Operation): boolean {
       return wanted.has(op.id);
@@ -63,6 +73,18 @@ async function checkRequest(req: InspectRequest, c: Constraints, lookup: Inspect
       return checkServiceSpec(req.body, createContext(c, lookup, 'create'));
     case 'ImageBuild':
       return checkImageBuild(req.query, createContext(c, lookup, 'create'));
+    case 'ImageCreate':
+      return checkImageCreate(req.query, createContext(c, lookup, 'create'));
+    case 'ExecStart':
+      if (id === undefined) return;
+      return checkExecStart(id, createContext(c, lookup, 'stored'));
+    case 'PutContainerArchive':
+    case 'ContainerArchive':
+    case 'ContainerArchiveInfo':
+    case 'ContainerAttach':
+    case 'ContainerAttachWebsocket':
+      if (id === undefined) return;
+      return checkContainerAccess(req.op.id, id, createContext(c, lookup, 'stored'));
     case 'ContainerStart':
     case 'ContainerRestart':
     case 'ContainerUnpause': {

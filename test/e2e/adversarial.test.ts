@@ -9,7 +9,9 @@
  * prefix is removed afterwards.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { dockerApi } from './harness/docker-cli.js';
@@ -49,6 +51,8 @@ const R = {
   start: 'PC_DENIED_START_UNSAFE',
   execPrivileged: 'PC_DENIED_EXEC_PRIVILEGED',
   execUnsafe: 'PC_DENIED_EXEC_UNSAFE',
+  containerUnsafe: 'PC_DENIED_CONTAINER_UNSAFE',
+  imageImport: 'PC_DENIED_IMAGE_IMPORT',
   notAllowed: 'PC_DENIED_DEFAULT',
   badJson: 'PC_BAD_JSON',
   tooLarge: 'PC_BODY_TOO_LARGE',
@@ -75,11 +79,20 @@ interface Fixtures {
   plainId: string;
   /** the id of the predefined host network */
   hostNetId: string;
+  /** running `sleep 1000` with `hostDir` bound writable at /host: what a job must not reach */
+  bound: string;
+  boundId: string;
+  /** an empty directory on the host (the daemon shares our mount namespace) */
+  hostDir: string;
 }
 
 /** What one response must be: a proxy denial, or an answer from the daemon. */
 type Outcome =
   | { status: number; rule: string }
+  /** a proxy denial of a HEAD request: no body, so no rule to read */
+  | { status: number; headDenied: true }
+  /** the daemon answered with this status on a hijacked stream (no Api-Version header) */
+  | { hijacked: number }
   /** the daemon answered with this status (the proxy let the request through) */
   | { daemon: number }
   /** anything but a 2xx, from whichever side */
@@ -94,6 +107,8 @@ interface Case {
   expect: Outcome[];
   /** end our side after sending (for bytes left over that no request head completes) */
   halfClose?: boolean;
+  /** the request is a HEAD: its answer has no body */
+  head?: boolean;
   /** checked on the daemon socket afterwards */
   post(f: Fixtures, obj: string): Promise<void>;
 }
@@ -172,7 +187,20 @@ function build(obj: string, query: string, headers: Record<string, string | null
 e2eSuite('adversarial requests against the hardened example', (ctx) => {
   let proxy: Proxy;
   let cgroupV1 = false;
-  const f: Fixtures = { priv: `${PFX}-fx-priv`, privId: '', root: `${PFX}-fx-root`, rootId: '', caps: `${PFX}-fx-caps`, unconfined: `${PFX}-fx-unconfined`, plain: `${PFX}-fx-plain`, plainId: '', hostNetId: '' };
+  const f: Fixtures = {
+    priv: `${PFX}-fx-priv`,
+    privId: '',
+    root: `${PFX}-fx-root`,
+    rootId: '',
+    caps: `${PFX}-fx-caps`,
+    unconfined: `${PFX}-fx-unconfined`,
+    plain: `${PFX}-fx-plain`,
+    plainId: '',
+    hostNetId: '',
+    bound: `${PFX}-fx-bound`,
+    boundId: '',
+    hostDir: '',
+  };
 
   const api = (method: string, path: string, body?: unknown) => dockerApi(ctx.dockerd.socket, method, path, body);
 
@@ -235,6 +263,20 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
     const res = await api('GET', '/info');
     assert.equal(res.json.Swarm.LocalNodeState, 'inactive', JSON.stringify(res.json.Swarm));
   }
+  /** Nothing was written into the host directory, as the host and as the daemon see it. */
+  async function hostDirEmpty(): Promise<void> {
+    assert.deepEqual(await readdir(f.hostDir), [], `files appeared in ${f.hostDir} on the host`);
+    const res = await api('HEAD', `/containers/${f.bound}/archive?path=${encodeURIComponent('/host/pwned')}`);
+    assert.equal(res.status, 404, `the daemon sees /host/pwned in ${f.bound}`);
+  }
+  /** The daemon logged none of `actions` for `container` since `since` (ms). */
+  async function noEvents(container: string, actions: string[], since: number): Promise<void> {
+    const filters = encodeURIComponent(JSON.stringify({ container: [container], event: actions }));
+    const until = ((Date.now() + 200) / 1000).toFixed(3);
+    const res = await api('GET', `/events?since=${(since / 1000 - 1).toFixed(3)}&until=${until}&filters=${filters}`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.text.trim(), '', `the daemon logged ${actions.join('/')} on ${container}: ${res.text.slice(0, 600)}`);
+  }
   async function noPlugins(): Promise<void> {
     const res = await api('GET', '/plugins');
     assert.deepEqual(res.json, [], res.text);
@@ -243,6 +285,8 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
   // ------------------------------------------------------------ the table
 
   const cases: Case[] = [];
+  /** exec instances the cases' setup created, by case object name */
+  const execIds = new Map<string, string>();
   const add = (c: Case): void => void cases.push(c);
 
   /** ContainerCreate with `patch` in HostConfig, refused by `rule`; no container appears. */
@@ -908,6 +952,120 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
     post: async () => {},
   });
 
+  // Copying into or out of, and attaching to, containers created unsafely directly on the daemon:
+  // dockerd copies through the container's mounts (even when it is stopped), so each is the host.
+  const pwned = tar({ pwned: 'written through the proxy\n' });
+  const putArchive = (ref: string, path: string, headers: Record<string, string | null> = {}): Buffer =>
+    http('PUT', `/v1.41/containers/${ref}/archive?path=${encodeURIComponent(path)}`, pwned, { 'Content-Type': 'application/x-tar', ...headers });
+  let caseStart = 0;
+  const accessDenied = (label: string, request: (fx: Fixtures) => string | Buffer, container: (fx: Fixtures) => string, actions: string[], head = false): void =>
+    add({
+      name: label,
+      setup: async () => void (caseStart = Date.now()),
+      request: (fx) => request(fx),
+      expect: [head ? { status: 403, headDenied: true } : deny(R.containerUnsafe)],
+      head,
+      post: async (fx) => {
+        await hostDirEmpty();
+        if (actions.length > 0) await noEvents(container(fx), actions, caseStart);
+      },
+    });
+  accessDenied('PutContainerArchive into a running container with a host directory bound', (fx) => putArchive(fx.bound, '/host'), (fx) => fx.bound, ['extract-to-dir']);
+  accessDenied('PutContainerArchive into a stopped container with / bound (dockerd mounts it for the copy)', (fx) => putArchive(fx.root, `/host${fx.hostDir}`), (fx) => fx.root, ['extract-to-dir']);
+  accessDenied('PutContainerArchive by id prefix, chunked tar body', (fx) => chunked('PUT', `/v1.41/containers/${fx.boundId.slice(0, 12)}/archive?path=%2Fhost`, [pwned.subarray(0, 700).toString('latin1'), pwned.subarray(700).toString('latin1')], { 'Content-Type': 'application/x-tar' }), (fx) => fx.bound, ['extract-to-dir']);
+  accessDenied('PutContainerArchive without a version prefix, noOverwriteDirNonDir', (fx) => http('PUT', `/containers/${fx.boundId}/archive?path=%2Fhost&noOverwriteDirNonDir=true`, pwned, { 'Content-Type': 'application/x-tar' }), (fx) => fx.bound, ['extract-to-dir']);
+  accessDenied('ContainerArchive (cp out) of the host\'s /etc through a stopped container with / bound', (fx) => http('GET', `/v1.41/containers/${fx.root}/archive?path=%2Fhost%2Fetc`), (fx) => fx.root, ['archive-path']);
+  accessDenied('ContainerArchive (cp out) of a bound host directory', (fx) => http('GET', `/v1.41/containers/${fx.bound}/archive?path=%2Fhost`), (fx) => fx.bound, ['archive-path']);
+  accessDenied('ContainerArchiveInfo (HEAD) of a bound host path', (fx) => http('HEAD', `/v1.41/containers/${fx.bound}/archive?path=%2Fhost%2Fetc`), (fx) => fx.bound, [], true);
+  accessDenied(
+    'ContainerAttach (Upgrade: tcp) to a running container with a host directory bound',
+    (fx) => http('POST', `/v1.41/containers/${fx.bound}/attach?stream=1&stdin=1&stdout=1&stderr=1`, undefined, { Connection: 'Upgrade, close', Upgrade: 'tcp' }),
+    (fx) => fx.bound,
+    ['attach'],
+  );
+  accessDenied('ContainerAttach without Upgrade (dockerd hijacks anyway)', (fx) => http('POST', `/v1.41/containers/${fx.boundId}/attach?stream=1&stdout=1`), (fx) => fx.bound, ['attach']);
+  accessDenied('ContainerAttach to a privileged container', (fx) => http('POST', `/v1.41/containers/${fx.priv}/attach?stream=1&stdin=1&stdout=1`), (fx) => fx.priv, ['attach']);
+  accessDenied(
+    'ContainerAttachWebsocket to a running container with a host directory bound',
+    (fx) =>
+      http('GET', `/v1.41/containers/${fx.bound}/attach/ws?stream=1&stdin=1&stdout=1`, undefined, {
+        Connection: 'Upgrade, close',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      }),
+    (fx) => fx.bound,
+    ['attach'],
+  );
+  add({
+    name: 'ExecStart of an exec instance created on the daemon in a container with a host directory bound',
+    setup: async (o) => {
+      const res = await api('POST', `/containers/${f.bound}/exec`, { Cmd: ['touch', '/host/pwned'] });
+      assert.equal(res.status, 201, res.text);
+      execIds.set(o, res.json.Id as string);
+    },
+    request: (_, o) => http('POST', `/v1.41/exec/${execIds.get(o)}/start`, JSON.stringify({ Detach: true, Tty: false })),
+    expect: [deny(R.execUnsafe)],
+    post: async (_, o) => {
+      const res = await api('GET', `/exec/${execIds.get(o)}/json`);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.Running, false, res.text);
+      assert.equal(res.json.ExitCode, null, `the exec ran: ${res.text}`);
+      await hostDirEmpty();
+    },
+  });
+  // Their legitimate neighbours: the same operations on a container that passes the checks.
+  add({
+    name: 'PutContainerArchive into a plain container is allowed',
+    request: (fx) => http('PUT', `/v1.41/containers/${fx.plain}/archive?path=%2F`, tar({ 'pc-cp-ok': 'ok\n' }), { 'Content-Type': 'application/x-tar' }),
+    expect: [{ daemon: 200 }],
+    post: async (fx) => {
+      const res = await api('HEAD', `/containers/${fx.plain}/archive?path=%2Fpc-cp-ok`);
+      assert.equal(res.status, 200, 'the copied file is missing');
+    },
+  });
+  add({
+    name: 'ContainerArchive (cp out) of a plain container is allowed',
+    request: (fx) => http('GET', `/v1.41/containers/${fx.plain}/archive?path=%2Fetc%2Fhostname`),
+    expect: [{ daemon: 200 }],
+    post: async () => {},
+  });
+  add({
+    name: 'ContainerArchiveInfo (HEAD) of a plain container is allowed',
+    request: (fx) => http('HEAD', `/v1.41/containers/${fx.plain}/archive?path=%2Fetc`),
+    head: true,
+    expect: [{ daemon: 200 }],
+    post: async () => {},
+  });
+  add({
+    name: 'ContainerAttach (logs only) to a plain container is allowed',
+    request: (fx) => http('POST', `/v1.41/containers/${fx.plain}/attach?logs=1&stream=0&stdout=1`, undefined, { Connection: 'Upgrade', Upgrade: 'tcp' }),
+    expect: [{ hijacked: 101 }],
+    post: async () => {},
+  });
+
+  // ImageCreate fromSrc=<URL>: the daemon fetches it from the host's network namespace.
+  for (const [label, src] of [
+    ['http://127.0.0.1:1/x (the host\'s loopback)', 'http%3A%2F%2F127.0.0.1%3A1%2Fx'],
+    ['169.254.169.254 (no scheme: dockerd adds http)', '169.254.169.254'],
+  ] as const) {
+    add({
+      name: `ImageCreate fromSrc=${label}`,
+      request: (_, o) => http('POST', `/v1.41/images/create?fromSrc=${src}&repo=${o}&tag=1`),
+      expect: [deny(R.imageImport)],
+      post: (_, o) => noImage(o),
+    });
+  }
+  add({
+    name: 'ImageCreate fromSrc=- (import of the request body) is allowed',
+    request: (_, o) => http('POST', `/v1.41/images/create?fromSrc=-&repo=${o}&tag=1`, tar({ 'etc/pc-imported': 'x\n' }), { 'Content-Type': 'application/x-tar' }),
+    expect: [{ daemon: 200 }],
+    post: async (_, o) => {
+      const res = await api('GET', `/images/${o}:1/json`);
+      assert.equal(res.status, 200, `the imported image is missing: ${res.text}`);
+    },
+  });
+
   // ------------------------------------------------------------ running the table
 
   before(async () => {
@@ -922,6 +1080,10 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
     f.plainId = await daemonCreate(f.plain, {});
     const started = await api('POST', `/containers/${f.plain}/start`);
     assert.equal(started.status, 204, started.text);
+    f.hostDir = await mkdtemp(join(tmpdir(), 'pc-adv-host-'));
+    f.boundId = await daemonCreate(f.bound, { Binds: [`${f.hostDir}:/host`] });
+    const boundStarted = await api('POST', `/containers/${f.bound}/start`);
+    assert.equal(boundStarted.status, 204, boundStarted.text);
   });
 
   after(async () => {
@@ -934,6 +1096,7 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
     await Promise.all((networks.json as { Id: string }[]).map((n) => api('DELETE', `/networks/${n.Id}`)));
     const images = await api('GET', `/images/json?filters=${encodeURIComponent(JSON.stringify({ reference: [`${PFX}*`] }))}`);
     await Promise.all((images.json as { Id: string }[]).map((i) => api('DELETE', `/images/${i.Id}?force=1`)));
+    if (f.hostDir !== '') await rm(f.hostDir, { recursive: true, force: true });
   });
 
   async function send(request: string | Buffer, halfClose: boolean): Promise<Buffer> {
@@ -950,7 +1113,14 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
   function check(o: Outcome, r: ParsedResponse, label: string): void {
     const body = r.body.toString('utf8');
     const fromDaemon = r.headers.has('api-version');
-    if ('rule' in o) {
+    if ('headDenied' in o) {
+      assert.equal(r.status, o.status, `${label}: expected ${o.status}, got ${r.status}`);
+      assert.ok(!fromDaemon, `${label}: answered by the daemon`);
+      assert.equal(r.headers.get('server'), 'portcullis', `${label}: not a portcullis answer`);
+    } else if ('hijacked' in o) {
+      assert.equal(r.status, o.hijacked, `${label}: expected the daemon's ${o.hijacked}, got ${r.status} ${body.slice(0, 400)}`);
+      assert.notEqual(r.headers.get('server'), 'portcullis', `${label}: answered by portcullis: ${body.slice(0, 400)}`);
+    } else if ('rule' in o) {
       assert.equal(r.status, o.status, `${label}: expected ${o.status} ${o.rule}, got ${r.status} ${body.slice(0, 400)}`);
       assert.ok(!fromDaemon, `${label}: answered by the daemon: ${body.slice(0, 400)}`);
       const message = (JSON.parse(body) as { message: string }).message;
@@ -975,7 +1145,7 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
         await c.setup(obj);
       }
       const data = await send(c.request(f, obj), c.halfClose === true);
-      const { responses } = splitResponses(data);
+      const { responses } = splitResponses(data, c.head === true ? new Set([0]) : new Set());
       assert.ok(
         responses.length >= c.expect.length,
         `expected ${c.expect.length} response(s), got ${responses.length}: ${JSON.stringify(data.toString('latin1').slice(0, 600))}`,

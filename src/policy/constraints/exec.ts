@@ -1,6 +1,6 @@
 import type { JsonValue } from '../../inspect/json-value.js';
 import { checkExistingContainer } from './container.js';
-import type { CheckContext } from './context.js';
+import { lookupObject, type CheckContext } from './context.js';
 import { field, flag, isObject, listed, optString, q, refuse } from './util.js';
 
 /** ContainerExec (exec create): Privileged, User, and the container it runs in. */
@@ -19,4 +19,18 @@ export async function checkExecCreate(containerId: string | undefined, body: Jso
   if (c.checkContainer && containerId !== undefined) {
     await checkExistingContainer(containerId, ctx, 'PC_DENIED_EXEC_UNSAFE', 'would be refused at create, so no exec into it');
   }
+}
+
+/**
+ * ExecStart: an exec instance is created in one request and started in another, and its ID is
+ * public (ContainerInspect lists ExecIDs), so one created by another client of the daemon in a
+ * container that would be refused could be started through the proxy.
+ */
+export async function checkExecStart(execId: string, ctx: CheckContext): Promise<void> {
+  if (!ctx.c.exec.checkContainer) return;
+  const exec = await lookupObject(ctx, `/exec/${encodeURIComponent(execId)}/json`, `exec ${q(execId)}`, 'PC_DENIED_EXEC_UNSAFE');
+  if (exec === null) return;
+  const container = optString(field(exec, 'ContainerID'), 'ContainerID') ?? '';
+  if (container === '') refuse('PC_DENIED_EXEC_UNSAFE', `exec ${q(execId)} names no container`);
+  await checkExistingContainer(container, ctx, 'PC_DENIED_EXEC_UNSAFE', `would be refused at create, so exec ${q(execId)} does not start in it`);
 }

@@ -87,7 +87,7 @@ export interface Constraints {
     readonly privileged: boolean;
     /** users an exec may run as; `*` = any */
     readonly users: readonly string[];
-    /** refuse exec into a container that would be refused at create (looked up) */
+    /** refuse exec into (create or start in) a container that would be refused at create (looked up) */
     readonly checkContainer: boolean;
   };
   readonly networks: {
@@ -116,6 +116,12 @@ export interface Constraints {
   readonly legacyHostConfig: boolean;
   /** look up the container on ContainerStart/Restart/Unpause and refuse it when its stored config would be refused at create */
   readonly startChecks: boolean;
+  /** the same lookup on copying into or out of a container (archive GET/HEAD/PUT) and attaching to it */
+  readonly accessChecks: boolean;
+  readonly images: {
+    /** allow ImageCreate `fromSrc` with a URL (the daemon fetches it); `-` (the body) is always allowed */
+    readonly importUrl: boolean;
+  };
 }
 
 type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object | null ? (T[K] extends null ? T[K] : DeepPartial<T[K]>) : T[K] };
@@ -165,6 +171,8 @@ export const HARDENED_CONSTRAINTS: Constraints = Object.freeze({
   annotations: false,
   legacyHostConfig: false,
   startChecks: true,
+  accessChecks: true,
+  images: { importUrl: false },
 });
 
 function isPlain(v: unknown): v is Record<string, unknown> {

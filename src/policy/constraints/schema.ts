@@ -88,4 +88,6 @@ export const constraintsSchema: z.ZodType<ConstraintOverrides> = z.strictObject(
   annotations: bool.optional(),
   legacyHostConfig: bool.optional(),
   startChecks: bool.optional(),
+  accessChecks: bool.optional(),
+  images: z.strictObject({ importUrl: bool.optional() }).optional(),
 });

@@ -141,7 +141,26 @@ describe('wants', () => {
   test('exactly the checked operations', () => {
     const inspector = createInspector(HARDENED_CONSTRAINTS);
     const wanted = [...OPERATIONS_BY_ID.values()].filter((op) => inspector.wants(op)).map((op) => op.id).sort();
-    assert.deepEqual(wanted, ['ContainerCreate', 'ContainerExec', 'ContainerRestart', 'ContainerStart', 'ContainerUnpause', 'ContainerUpdate', 'ImageBuild', 'NetworkCreate', 'ServiceCreate', 'ServiceUpdate', 'VolumeCreate']);
+    assert.deepEqual(wanted, [
+      'ContainerArchive',
+      'ContainerArchiveInfo',
+      'ContainerAttach',
+      'ContainerAttachWebsocket',
+      'ContainerCreate',
+      'ContainerExec',
+      'ContainerRestart',
+      'ContainerStart',
+      'ContainerUnpause',
+      'ContainerUpdate',
+      'ExecStart',
+      'ImageBuild',
+      'ImageCreate',
+      'NetworkCreate',
+      'PutContainerArchive',
+      'ServiceCreate',
+      'ServiceUpdate',
+      'VolumeCreate',
+    ]);
     const noStart = createInspector(mergeConstraints(HARDENED_CONSTRAINTS, { startChecks: false }));
     assert.equal(noStart.wants(OPERATIONS_BY_ID.get('ContainerStart')!), false);
   });
