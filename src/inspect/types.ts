@@ -24,7 +24,13 @@ export interface InspectRequest {
 }
 
 export type InspectVerdict =
-  | { readonly allowed: true; readonly body?: JsonValue }
+  | {
+      readonly allowed: true;
+      /** a changed body to forward instead of the decoded one */
+      readonly body?: JsonValue;
+      /** path parameters to forward instead of the client's (a reference pinned to the object that was checked) */
+      readonly params?: Readonly<Record<string, string>>;
+    }
   | { readonly allowed: false; readonly rule: string; readonly reason: string; readonly status?: number };
 
 export interface Inspector {

@@ -45,8 +45,8 @@ export function createInspector(constraints: Constraints): Inspector {
       if (!wanted.has(req.op.id)) return { allowed: true };
       const lookup = (path: string): ReturnType<InspectRequest['lookup']> => req.lookup(path);
       try {
-        await checkRequest(req, constraints, lookup);
-        return { allowed: true };
+        const pinned = await checkRequest(req, constraints, lookup);
+        return pinned === null || pinned === undefined ? { allowed: true } : { allowed: true, params: { id: pinned } };
       } catch (error) {
         if (error instanceof Refusal) return { allowed: false, rule: error.rule, reason: error.reason };
         throw error;
@@ -55,7 +55,8 @@ export function createInspector(constraints: Constraints): Inspector {
   };
 }
 
-async function checkRequest(req: InspectRequest, c: Constraints, lookup: InspectRequest['lookup']): Promise<void> {
+/** Runs the checks of one request; returns the full ID of the existing container it acts on, when it checked one. */
+async function checkRequest(req: InspectRequest, c: Constraints, lookup: InspectRequest['lookup']): Promise<string | null | void> {
   const id = req.params['id'];
   switch (req.op.id) {
     case 'ContainerCreate':

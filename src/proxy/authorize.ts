@@ -4,7 +4,7 @@ import { decodeGoJson, serializeJson } from '../inspect/go-json.js';
 import { schemaFor } from '../inspect/schemas.js';
 import type { InspectVerdict } from '../inspect/types.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import { route, type RouteMatch } from '../routing/router.js';
+import { retarget, route, type RouteMatch } from '../routing/router.js';
 import type { Lookup } from '../upstream/lookup.js';
 
 /**
@@ -97,8 +97,13 @@ export function admit(head: HeadFacts, policy: CompiledPolicy, minVersion: strin
 }
 
 export type Inspected =
-  /** `body`: the checked, re-serialised body to forward, or null to forward the request's own (streamed) body */
-  | { readonly allowed: true; readonly body: Buffer | null }
+  | {
+      readonly allowed: true;
+      /** the checked, re-serialised body to forward, or null to forward the request's own (streamed) body */
+      readonly body: Buffer | null;
+      /** the request target to forward: the routed one, or one pinned to the checked object */
+      readonly target: string;
+    }
   | Refusal;
 
 /**
@@ -130,7 +135,13 @@ export async function inspect(
     return refuse('PC_INSPECT_FAILED', op.id, `the check could not be completed: ${(err as Error).message}`, m);
   }
   if (!verdict.allowed) return refusal(verdict.status ?? 403, op.id, verdict.reason, verdict.rule, m);
-  if (raw === null) return { allowed: true, body: null };
+  let target = m.target;
+  if (verdict.params !== undefined) {
+    const pinned = retarget(m, verdict.params);
+    if (pinned === null) return refuse('PC_INSPECT_FAILED', op.id, 'the checked object cannot be addressed unambiguously', m);
+    target = pinned;
+  }
+  if (raw === null) return { allowed: true, body: null, target };
   const forwarded = verdict.body ?? body;
-  return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8') };
+  return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8'), target };
 }

@@ -351,14 +351,14 @@ export class ClientConnection {
    * Sends the request on. `replacement` is the checked, re-serialised body of an inspected
    * request; otherwise the body (if any) streams through re-framed.
    */
-  private forward(head: RequestHead, m: RouteMatch, replacement: Buffer | null): void {
+  private forward(head: RequestHead, m: RouteMatch, replacement: Buffer | null, target = m.target): void {
     const op = m.op;
     const up = this.upstream();
     this.tracker.expect(head.method === 'HEAD', op.upgrade === 'tcp');
     const upgrade = head.upgrade === null ? null : op.upgrade;
     if (replacement !== null) {
       up.cork();
-      up.write(forwardHead(head, m.target, { contentLength: replacement.length, chunked: false, upgrade }), 'latin1');
+      up.write(forwardHead(head, target, { contentLength: replacement.length, chunked: false, upgrade }), 'latin1');
       this.writeUp(replacement);
       up.uncork();
       this.requestDone = true;
@@ -370,7 +370,7 @@ export class ClientConnection {
       // An inspected JSON operation that came without a body: nothing to forward.
       this.body = null;
     }
-    up.write(forwardHead(head, m.target, { contentLength: head.contentLength, chunked: head.chunked, upgrade }), 'latin1');
+    up.write(forwardHead(head, target, { contentLength: head.contentLength, chunked: head.chunked, upgrade }), 'latin1');
     if (head.chunked) {
       this.body = { kind: 'chunked', decoder: new ChunkedDecoder((d) => this.forwardChunk(d)) };
       this.phase = Phase.Body;
@@ -411,7 +411,8 @@ export class ClientConnection {
       this.deny(head, false, result);
       return;
     }
-    this.forward(head, m, result.body);
+    if (result.target !== m.target) this.ex!.path = result.target;
+    this.forward(head, m, result.body, result.target);
     this.pump();
   }
 

@@ -370,3 +370,19 @@ export function route(method: string, target: string, opts?: RouteOptions): Rout
   if (target.length <= CACHE_MAX_TARGET) remember(method, target, result);
   return result;
 }
+
+/**
+ * The target of `m` with some path parameters replaced, or null when the result would not route
+ * back to the same operation with exactly those parameters (so a replacement can never change
+ * what is called).
+ */
+export function retarget(m: RouteMatch, replace: Readonly<Record<string, string>>): string | null {
+  const params = { ...m.params, ...replace };
+  const path = m.op.path.replace(/\{([^}]+)\}/g, (_, name: string) => params[name] ?? '');
+  const q = m.target.indexOf('?');
+  const target = (m.version === null ? '' : '/v' + m.version) + encodePath(path) + (q === -1 ? '' : m.target.slice(q));
+  const again = route(m.op.method, target, { minVersion: '0' });
+  if (!again.ok || again.match.op !== m.op) return null;
+  for (const [k, v] of Object.entries(params)) if (again.match.params[k] !== v) return null;
+  return target;
+}

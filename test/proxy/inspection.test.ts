@@ -5,7 +5,7 @@ import type { Operation } from '../../src/catalogue/operation.js';
 import type { JsonObject } from '../../src/inspect/json-value.js';
 import type { Inspector, InspectRequest, InspectVerdict } from '../../src/inspect/types.js';
 import type { CompiledPolicy } from '../../src/policy/types.js';
-import { countResponses, exchange, fakeDaemon, proxyTo, type FakeDaemon, type TestProxy } from './fixtures.js';
+import { countResponses, exchange, fakeDaemon, httpResponder, proxyTo, type FakeDaemon, type TestProxy } from './fixtures.js';
 
 /**
  * The proxy's side of inspection, with a scripted inspector: the body is read whole, decoded
@@ -22,25 +22,8 @@ function policyWith(check: (req: InspectRequest) => InspectVerdict | Promise<Ins
 }
 
 /** Answers requests like dockerd would frame them; GET /containers/{id}/json answers a stored inspect. */
-function responder(inspect: Record<string, unknown>) {
-  return (socket: net.Socket) => {
-    let pending = Buffer.alloc(0);
-    socket.on('data', (d) => {
-      pending = Buffer.concat([pending, d]);
-      for (;;) {
-        const end = pending.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = pending.subarray(0, end).toString('latin1');
-        const cl = /\r\ncontent-length: (\d+)/i.exec(head);
-        const total = end + 4 + (cl ? Number(cl[1]) : 0);
-        if (pending.length < total) return;
-        pending = pending.subarray(total);
-        const path = head.split(' ')[1]!;
-        const body = /^\/containers\/[^/]+\/json$/.test(path) ? JSON.stringify(inspect) : '{"Id":"ok"}';
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-      }
-    });
-  };
+function responder(inspect: Record<string, unknown>): (socket: net.Socket) => void {
+  return httpResponder((path) => (/^\/containers\/[^/]+\/json$/.test(path) ? JSON.stringify(inspect) : '{"Id":"ok"}'));
 }
 
 function bodyOf(raw: string): string {
@@ -56,15 +39,16 @@ describe('inspected requests', () => {
   const seen: InspectRequest[] = [];
   before(async () => {
     daemon = await fakeDaemon(responder({ HostConfig: { Privileged: true } }));
-    proxy = await proxyTo(
-      daemon.path,
-      policyWith(
+    proxy = await proxyTo(daemon.path, proxyPolicy);
+  });
+  const proxyPolicy = policyWith(
         async (req) => {
           seen.push(req);
           if (req.op.id === 'ContainerStart') {
             const c = await req.lookup(`/containers/${req.params.id}/json`);
             const hc = (c.body as JsonObject).HostConfig as JsonObject;
-            return hc.Privileged === true ? { allowed: false, rule: 'PC_DENIED_START_UNSAFE', reason: 'stored HostConfig.Privileged is true' } : { allowed: true };
+            if (hc.Privileged === true) return { allowed: false, rule: 'PC_DENIED_START_UNSAFE', reason: 'stored HostConfig.Privileged is true' };
+            return { allowed: true, params: { id: (c.body as JsonObject).Id as string } };
           }
           const hc = (req.body as JsonObject | null)?.HostConfig as JsonObject | undefined;
           if (hc?.Privileged === true) return { allowed: false, rule: 'PC_DENIED_PRIVILEGED', reason: 'HostConfig.Privileged is true' };
@@ -72,9 +56,7 @@ describe('inspected requests', () => {
           return { allowed: true };
         },
         ['ContainerCreate', 'ContainerStart'],
-      ),
-    );
-  });
+  );
   after(async () => {
     await proxy.close();
     await daemon.close();
@@ -154,6 +136,21 @@ describe('inspected requests', () => {
     const sent = Buffer.concat(daemon.received).toString('latin1');
     assert.match(sent, /GET \/containers\/c1\/json HTTP\/1\.1/);
     assert.doesNotMatch(sent, /\/start/);
+  });
+
+  test('an allowed pre-flight check forwards the ID it checked, not the reference the client sent', async () => {
+    const safe = await fakeDaemon(responder({ Id: 'c'.repeat(64), HostConfig: { Privileged: false } }));
+    const p = await proxyTo(safe.path, proxyPolicy);
+    try {
+      const out = await exchange(p.port, 'POST /v1.41/containers/c1/start HTTP/1.1\r\nHost: d\r\n\r\n', { until: (x) => x.endsWith('}') });
+      assert.match(out, /^HTTP\/1\.1 200 /);
+      const sent = Buffer.concat(safe.received).toString('latin1');
+      assert.match(sent, new RegExp(`POST /v1\\.41/containers/${'c'.repeat(64)}/start HTTP/1\\.1`));
+      assert.doesNotMatch(sent, /containers\/c1\/start/);
+    } finally {
+      await p.close();
+      await safe.close();
+    }
   });
 
   test('the decision log records the inspector as the deciding rule', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { OPERATIONS } from '../../src/catalogue/operations.js';
 import type { ErrorCode } from '../../src/errors.js';
-import { route, type RouteMatch } from '../../src/routing/router.js';
+import { retarget, route, type RouteMatch } from '../../src/routing/router.js';
 import { canonicalApiVersion, compareApiVersions, parseApiVersion } from '../../src/routing/version.js';
 
 function ok(method: string, target: string, opts?: { minVersion?: string }): RouteMatch {
@@ -391,5 +391,27 @@ describe('version helpers', () => {
     assert.equal(canonicalApiVersion([1, 41, 0, 0]), '1.41');
     assert.equal(canonicalApiVersion([1, 0]), '1.0');
     assert.equal(canonicalApiVersion([1, 41, 2]), '1.41.2');
+  });
+});
+
+describe('retarget', () => {
+  const routed = (method: string, target: string) => {
+    const r = route(method, target);
+    assert.ok(r.ok);
+    return r.match;
+  };
+
+  test('replaces a path parameter and keeps the version prefix and the query', () => {
+    const m = routed('POST', '/v1.41.0/containers/we/start?detachKeys=ctrl-x');
+    assert.equal(retarget(m, { id: 'f'.repeat(64) }), `/v1.41/containers/${'f'.repeat(64)}/start?detachKeys=ctrl-x`);
+    assert.equal(retarget(routed('GET', '/containers/we/json'), { id: 'abc' }), '/containers/abc/json');
+  });
+
+  test('refuses a replacement that would route elsewhere or read back differently', () => {
+    // swarm routes take one segment: a slash would make another path
+    assert.equal(retarget(routed('GET', '/v1.41/services/s1'), { id: 'a/b' }), null);
+    const m = routed('POST', '/v1.41/exec/e1/start');
+    assert.equal(retarget(m, { id: '' }), null);
+    assert.equal(retarget(m, { id: '..' }), null);
   });
 });

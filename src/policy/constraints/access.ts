@@ -19,6 +19,6 @@ const WHAT: Readonly<Record<string, string>> = {
 
 export const ACCESS_OPS: readonly string[] = Object.keys(WHAT);
 
-export async function checkContainerAccess(opId: string, ref: string, ctx: CheckContext): Promise<void> {
-  await checkExistingContainer(ref, ctx, 'PC_DENIED_CONTAINER_UNSAFE', `would be refused at create, ${WHAT[opId] ?? 'so no access to it'}`);
+export async function checkContainerAccess(opId: string, ref: string, ctx: CheckContext): Promise<string | null> {
+  return checkExistingContainer(ref, ctx, 'PC_DENIED_CONTAINER_UNSAFE', `would be refused at create, ${WHAT[opId] ?? 'so no access to it'}`);
 }

@@ -143,13 +143,22 @@ export function createContext(
  * An existing container the client wants to start (or exec into): refused with `rule` when its
  * stored configuration would be refused at create. 404 passes: dockerd answers it.
  */
-export async function checkExistingContainer(ref: string, ctx: CheckContext, rule: ErrorCode, what: string): Promise<void> {
+/**
+ * Checks the container `ref` names as the daemon stores it, and returns its full ID (null when
+ * there is no such container): the proxy forwards that ID instead of `ref`, so a name or ID
+ * prefix re-pointed between this look-up and dockerd's own resolution cannot aim the request at
+ * a container that was not checked.
+ */
+export async function checkExistingContainer(ref: string, ctx: CheckContext, rule: ErrorCode, what: string): Promise<string | null> {
   const inspected = await lookupObject(ctx, containerPath(ref), describeRef(ref), rule);
-  if (inspected === null) return;
+  if (inspected === null) return null;
   try {
     await checkStoredContainer(inspected, ctx, 'all');
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
     refuse(rule, `${describeRef(ref)} ${what}: ${error.reason} (rule ${error.rule})`);
   }
+  const id = field(inspected, 'Id');
+  if (typeof id !== 'string' || id === '') refuse(rule, `${describeRef(ref)}: the daemon's answer has no container ID`);
+  return id;
 }

@@ -4,7 +4,7 @@ import { lookupObject, type CheckContext } from './context.js';
 import { field, flag, isObject, listed, optString, q, refuse } from './util.js';
 
 /** ContainerExec (exec create): Privileged, User, and the container it runs in. */
-export async function checkExecCreate(containerId: string | undefined, body: JsonValue | null, ctx: CheckContext): Promise<void> {
+export async function checkExecCreate(containerId: string | undefined, body: JsonValue | null, ctx: CheckContext): Promise<string | null> {
   const c = ctx.c.exec;
   if (body !== null) {
     if (!isObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
@@ -17,8 +17,9 @@ export async function checkExecCreate(containerId: string | undefined, body: Jso
     }
   }
   if (c.checkContainer && containerId !== undefined) {
-    await checkExistingContainer(containerId, ctx, 'PC_DENIED_EXEC_UNSAFE', 'would be refused at create, so no exec into it');
+    return checkExistingContainer(containerId, ctx, 'PC_DENIED_EXEC_UNSAFE', 'would be refused at create, so no exec into it');
   }
+  return null;
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { OPERATIONS_BY_ID } from '../../../src/catalogue/operations.js';
 import { createInspector, HARDENED_CONSTRAINTS, mergeConstraints } from '../../../src/policy/constraints.js';
-import { allows, denies, fakeLookup } from './helpers.js';
+import { allows, check, denies, fakeLookup, pins } from './helpers.js';
 
 const daemon = fakeLookup({
   '/containers/web/json': { status: 200, body: { Id: 'web', HostConfig: { NetworkMode: 'bridge', Binds: ['cache:/cache'] } } },
@@ -70,5 +70,21 @@ describe('ImageCreate', () => {
     await allows({ op: 'ImageCreate', query: { fromSrc: ['-'], repo: ['app'], tag: ['1'] } });
     await allows({ op: 'ImageCreate', query: { fromImage: ['busybox'], tag: ['latest'] } });
     await allows({ op: 'ImageCreate', query: { fromSrc: ['https://example.com/rootfs.tar'] }, constraints: { images: { importUrl: true } } });
+  });
+});
+
+describe('the checked container is the one addressed', () => {
+  const full = 'f'.repeat(64);
+  const daemon = fakeLookup({ '/containers/we/json': { status: 200, body: { Id: full, HostConfig: { NetworkMode: 'none' } } } });
+
+  test('a name or ID prefix is forwarded as the full ID the check looked at', async () => {
+    for (const op of ['ContainerStart', 'ContainerRestart', 'ContainerUnpause', 'PutContainerArchive', 'ContainerAttach', 'ContainerExec']) {
+      await pins({ op, params: { id: 'we' }, body: op === 'ContainerExec' ? { Cmd: ['ls'] } : undefined, lookup: daemon }, full);
+    }
+  });
+
+  test('a container that does not exist is left to dockerd, unpinned', async () => {
+    const v = await check({ op: 'ContainerStart', params: { id: 'gone' }, lookup: daemon });
+    assert.deepEqual(v, { allowed: true });
   });
 });

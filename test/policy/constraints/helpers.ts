@@ -58,9 +58,17 @@ export async function check(r: Req): Promise<InspectVerdict> {
   });
 }
 
+/** Expects the request to pass; a check on an existing container also pins its ID (see pins). */
 export async function allows(r: Req): Promise<void> {
   const v = await check(r);
-  assert.deepEqual(v, { allowed: true });
+  assert.equal(v.allowed, true, v.allowed ? '' : `${v.rule}: ${v.reason}`);
+  assert.deepEqual(Object.keys(v).filter((k) => k !== 'allowed' && k !== 'params'), []);
+}
+
+/** Expects the request to pass with its `id` path parameter replaced by the checked container's full ID. */
+export async function pins(r: Req, id: string): Promise<void> {
+  const v = await check(r);
+  assert.deepEqual(v, { allowed: true, params: { id } });
 }
 
 /** Expects a refusal with `rule` whose reason contains every `parts` string. Returns the reason. */
