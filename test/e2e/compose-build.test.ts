@@ -5,14 +5,13 @@
  * image with a RUN step. Each outcome is checked on the daemon's own socket.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { docker, dockerApi, dockerEnv, exitCode, type DockerResult } from './harness/docker-cli.js';
+import { docker, dockerApi, dockerEnv, runClient, type DockerResult } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
@@ -57,25 +56,7 @@ function composeAvailable(): boolean {
 
 /** Runs docker-compose in `dir` against `host` with every DOCKER_* variable but ours removed. */
 function compose(host: string, dir: string, configDir: string, args: string[], timeoutMs = 120_000): Promise<DockerResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(COMPOSE, ['-p', PROJECT, ...args], { cwd: dir, env: dockerEnv(host, configDir), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`docker-compose ${args.join(' ')} timed out\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      resolve({ code: exitCode(code, sig), stdout, stderr });
-    });
-  });
+  return runClient(COMPOSE, ['-p', PROJECT, ...args], { cwd: dir, env: dockerEnv(host, configDir), timeoutMs });
 }
 
 function ok(res: DockerResult, what: string): void {

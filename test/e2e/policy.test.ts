@@ -7,7 +7,7 @@ import { after, before, it } from 'node:test';
 import { DEFAULT_CONFIG } from '../../src/config/default.js';
 import { waitFor, waitForDecision } from './harness/background.js';
 import { docker, dockerApi } from './harness/docker-cli.js';
-import { BUSYBOX_IMAGE } from './harness/dockerd.js';
+import { BUSYBOX_IMAGE, daemonRun } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
 import { exchange, splitResponses, type ParsedResponse } from './harness/wire.js';
@@ -22,17 +22,6 @@ e2eSuite('policies against the real daemon', (ctx) => {
   let hupOnly: Proxy;
   const target = `pc-policy-${process.pid}-target`;
   const hupTarget = `pc-policy-${process.pid}-hup`;
-
-  async function daemonRun(name: string, cmd: string[]): Promise<void> {
-    const created = await dockerApi(ctx.dockerd.socket, 'POST', `/containers/create?name=${name}`, {
-      Image: BUSYBOX_IMAGE,
-      Cmd: cmd,
-      HostConfig: { NetworkMode: 'none' },
-    });
-    assert.equal(created.status, 201, created.text);
-    const started = await dockerApi(ctx.dockerd.socket, 'POST', `/containers/${name}/start`);
-    assert.equal(started.status, 204, started.text);
-  }
 
   async function running(name: string): Promise<boolean> {
     const res = await dockerApi(ctx.dockerd.socket, 'GET', `/containers/${name}/json`);
@@ -62,8 +51,8 @@ e2eSuite('policies against the real daemon', (ctx) => {
   }
 
   before(async () => {
-    await daemonRun(target, ['sleep', '1000']);
-    await daemonRun(hupTarget, ['sh', '-c', 'trap "echo got-hup" HUP; while :; do sleep 0.2; done']);
+    await daemonRun(ctx.dockerd, target, ['sleep', '1000']);
+    await daemonRun(ctx.dockerd, hupTarget, ['sh', '-c', 'trap "echo got-hup" HUP; while :; do sleep 0.2; done']);
     readOnly = await startPortcullis({
       configYaml: DEFAULT_CONFIG,
       args: ['--listen', 'tcp://127.0.0.1:0'],

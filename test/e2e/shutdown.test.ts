@@ -7,27 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { it } from 'node:test';
 import { docker, dockerApi } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
-import { startPortcullis, type Proxy } from './harness/portcullis.js';
-import { connectRaw, hasHead, proxyPort, statusOf } from './harness/raw-http.js';
+import { allowAllConfig, startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
-
-function config(upstream: string, graceMs: number): string {
-  return `
-listeners:
-  - name: main
-    address: tcp://127.0.0.1:0
-    policy: all
-upstream:
-  address: ${upstream}
-policies:
-  all:
-    rules:
-      - id: all
-        allow: ["*"]
-limits:
-  shutdownGraceMs: ${graceMs}
-`;
-}
+import { hasHead, rawConnect, statusOf } from './harness/wire.js';
 
 const EVENTS = 'GET /events HTTP/1.1\r\nHost: docker\r\n\r\n';
 
@@ -51,26 +33,26 @@ e2eSuite('graceful shutdown', (ctx) => {
       assert.equal(started.code, 0, started.stderr);
       container = started.stdout.trim();
 
-      proxy = await startPortcullis({ configYaml: config(d.host, graceMs) });
-      const port = proxyPort(proxy);
-      const events = await connectRaw(port);
+      proxy = await startPortcullis({ configYaml: allowAllConfig(d.host, { shutdownGraceMs: graceMs }) });
+      const address = proxy.host();
+      const events = await rawConnect(address);
       events.send(EVENTS);
-      await events.waitFor(hasHead, 'the events response head');
-      assert.equal(statusOf(events.received()), 200, events.received());
+      await events.waitFor('the events response head', hasHead);
+      assert.equal(statusOf(events.text()), 200, events.text());
 
-      const stop = await connectRaw(port);
+      const stop = await rawConnect(address);
       stop.send(`POST /containers/${container}/stop?t=3 HTTP/1.1\r\nHost: docker\r\n\r\n`);
       // dockerd logs the SIGTERM it sends as a kill event: from then on the stop is surely in progress upstream.
-      await events.waitFor((text) => text.includes('"Action":"kill"') && text.includes(container!), 'the kill event of the stop');
+      await events.waitFor('the kill event of the stop', (data) => data.includes('"Action":"kill"') && data.includes(container!));
 
       const sigterm = Date.now();
       const exited = proxy.stop('SIGTERM');
       await waitForLog(proxy, 'shutting down', 2000);
-      await assert.rejects(connectRaw(port), { code: 'ECONNREFUSED' }, 'a new connection was accepted during shutdown');
+      await assert.rejects(rawConnect(address), { code: 'ECONNREFUSED' }, 'a new connection was accepted during shutdown');
 
-      await stop.waitFor(hasHead, 'the stop response', graceMs);
+      await stop.waitFor('the stop response', hasHead, graceMs);
       const answered = Date.now();
-      assert.equal(statusOf(stop.received()), 204, stop.received());
+      assert.equal(statusOf(stop.text()), 204, stop.text());
       const inspect = await dockerApi(d.socket, 'GET', `/containers/${container}/json`);
       assert.equal(inspect.json?.State?.Running, false, 'dockerd did not stop the container');
 
@@ -94,12 +76,12 @@ e2eSuite('graceful shutdown', (ctx) => {
     const graceMs = 8000;
     let proxy: Proxy | undefined;
     try {
-      proxy = await startPortcullis({ configYaml: config(d.host, graceMs) });
-      const port = proxyPort(proxy);
-      const streams = await Promise.all([connectRaw(port), connectRaw(port)]);
+      proxy = await startPortcullis({ configYaml: allowAllConfig(d.host, { shutdownGraceMs: graceMs }) });
+      const address = proxy.host();
+      const streams = await Promise.all([rawConnect(address), rawConnect(address)]);
       for (const s of streams) {
         s.send(EVENTS);
-        await s.waitFor(hasHead, 'an events response head');
+        await s.waitFor('an events response head', hasHead);
       }
 
       const sigterm = Date.now();

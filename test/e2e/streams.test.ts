@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
 import { spawnDocker, waitFor, waitForDecision } from './harness/background.js';
 import { docker, dockerApi, dockerBinary, dockerEnv } from './harness/docker-cli.js';
-import { BUSYBOX_IMAGE } from './harness/dockerd.js';
+import { BUSYBOX_IMAGE, daemonRun } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
 import { exchange, rawConnect, splitResponses, type ParsedResponse } from './harness/wire.js';
@@ -62,19 +62,6 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
     return name;
   };
 
-  /** Starts a container on the daemon directly, so the proxy sees only what the test sends it. */
-  async function daemonRun(name: string, cmd: string[]): Promise<string> {
-    const created = await dockerApi(ctx.dockerd.socket, 'POST', `/containers/create?name=${name}`, {
-      Image: BUSYBOX_IMAGE,
-      Cmd: cmd,
-      HostConfig: { NetworkMode: 'none' },
-    });
-    assert.equal(created.status, 201, created.text);
-    const started = await dockerApi(ctx.dockerd.socket, 'POST', `/containers/${name}/start`);
-    assert.equal(started.status, 204, started.text);
-    return created.json.Id as string;
-  }
-
   async function daemonState(name: string): Promise<{ status: number; running?: boolean; exitCode?: number }> {
     const res = await dockerApi(ctx.dockerd.socket, 'GET', `/containers/${name}/json`);
     return res.status === 200 ? { status: 200, running: res.json.State.Running, exitCode: res.json.State.ExitCode } : { status: res.status };
@@ -123,7 +110,7 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
 
   it('docker exec -i and docker exec: stdin, stdout, stderr and the exit code all pass through', async () => {
     const name = unique('exec');
-    await daemonRun(name, ['sleep', '1000']);
+    await daemonRun(ctx.dockerd, name, ['sleep', '1000']);
     const since = proxy.logs().length;
 
     const piped = await docker(proxy.host(), ['exec', '-i', name, 'cat'], { input: 'through exec -i\n' });
@@ -146,7 +133,7 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
 
   it('exec start without an Upgrade header: dockerd answers 200 and hijacks, and the stream comes through', async () => {
     const name = unique('raw-exec');
-    await daemonRun(name, ['sleep', '1000']);
+    await daemonRun(ctx.dockerd, name, ['sleep', '1000']);
     const created = await proxyJson('POST', `/v1.41/containers/${name}/exec`, {
       AttachStdout: true,
       AttachStderr: true,
@@ -178,7 +165,7 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
 
   it('exec start without an Upgrade header, with a TTY: bytes sent after the response head reach the process', async () => {
     const name = unique('raw-tty');
-    await daemonRun(name, ['sleep', '1000']);
+    await daemonRun(ctx.dockerd, name, ['sleep', '1000']);
     const created = await proxyJson('POST', `/v1.41/containers/${name}/exec`, {
       AttachStdin: true,
       AttachStdout: true,
@@ -266,7 +253,7 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
   it(`docker logs -f keeps delivering after ${IDLE_MS} ms of silence`, async () => {
     const name = unique('logs');
     // PID 1's stdout is the log; an exec on the daemon writes the second line exactly when the test wants it.
-    await daemonRun(name, ['sh', '-c', 'echo one; exec sleep 100000']);
+    await daemonRun(ctx.dockerd, name, ['sh', '-c', 'echo one; exec sleep 100000']);
     const logs = await spawnDocker(proxy.host(), ['logs', '-f', name]);
     try {
       await logs.waitForStdout(/^one\n/);
@@ -305,7 +292,7 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
   it('a CLI killed while following logs and events ends both exchanges at once, as dockerd would', async () => {
     const name = unique('gone');
     const createdAt = Math.floor(Date.now() / 1000) - 1;
-    await daemonRun(name, ['sh', '-c', 'echo one; exec sleep 100000']);
+    await daemonRun(ctx.dockerd, name, ['sh', '-c', 'echo one; exec sleep 100000']);
     const since = proxy.logs().length;
     const logs = await spawnDocker(proxy.host(), ['logs', '-f', name]);
     // --since replays the container's own create event, which shows the stream is open.
@@ -326,7 +313,7 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
 
   it('docker stats --no-stream prints one line for the container, docker wait prints its exit code', async () => {
     const running = unique('stats');
-    await daemonRun(running, ['sleep', '1000']);
+    await daemonRun(ctx.dockerd, running, ['sleep', '1000']);
     const stats = await docker(proxy.host(), ['stats', '--no-stream', running]);
     assert.equal(stats.code, 0, stats.stderr);
     const lines = stats.stdout.trimEnd().split('\n');

@@ -8,31 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { it } from 'node:test';
 import { docker, dockerApi } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE, startDockerd, type Dockerd, type RestartableDockerd } from './harness/dockerd.js';
-import { startPortcullis, type Proxy } from './harness/portcullis.js';
-import { connectRaw, hasHead, proxyPort, statusOf } from './harness/raw-http.js';
+import { allowAllConfig, startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
-
-function config(upstream: string): string {
-  return `
-listeners:
-  - name: main
-    address: tcp://127.0.0.1:0
-    policy: all
-upstream:
-  address: ${upstream}
-policies:
-  all:
-    rules:
-      - id: all
-        allow: ["*"]
-`;
-}
+import { hasHead, rawConnect, statusOf } from './harness/wire.js';
 
 const PING = 'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n';
 
-/** True once `text`, starting at a response, holds a complete 200 answer to GET /_ping. */
-function isPingOk(text: string): boolean {
-  return statusOf(text) === 200 && text.endsWith('\r\n\r\nOK');
+/** True once `data`, starting at a response, holds a complete 200 answer to GET /_ping. */
+function isPingOk(data: Buffer): boolean {
+  return statusOf(data) === 200 && data.toString('latin1').endsWith('\r\n\r\nOK');
 }
 
 function fdCount(pid: number): number {
@@ -66,17 +50,17 @@ async function settle(count: () => Promise<number>, limit: number, ms: number): 
 
 e2eSuite('upstream faults and abandoned clients', (ctx) => {
   it('answers 502 with a Docker-style error when the daemon cannot be reached', async () => {
-    const proxy = await startPortcullis({ configYaml: config('unix:///nonexistent/docker.sock') });
+    const proxy = await startPortcullis({ configYaml: allowAllConfig('unix:///nonexistent/docker.sock') });
     try {
       const ps = await docker(proxy.host(), ['ps']);
       assert.notEqual(ps.code, 0, ps.stdout);
       assert.match(ps.stderr, /portcullis:/);
       assert.match(ps.stderr, /unreachable/);
 
-      const conn = await connectRaw(proxyPort(proxy));
+      const conn = await rawConnect(proxy.host());
       conn.send(PING);
       await conn.closed;
-      const text = conn.received();
+      const text = conn.text();
       assert.equal(statusOf(text), 502, text);
       const split = text.indexOf('\r\n\r\n');
       assert.match(text.slice(0, split), /\r\nContent-Type: application\/json\r\n/i);
@@ -94,13 +78,13 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
     let proxy: Proxy | undefined;
     try {
       d = await startDockerd();
-      proxy = await startPortcullis({ configYaml: config(d.host) });
+      proxy = await startPortcullis({ configYaml: allowAllConfig(d.host) });
       const before = await docker(proxy.host(), ['ps']);
       assert.equal(before.code, 0, before.stderr);
 
-      const idle = await connectRaw(proxyPort(proxy));
+      const idle = await rawConnect(proxy.host());
       idle.send(PING);
-      await idle.waitFor(isPingOk, 'the first ping on the keep-alive connection');
+      await idle.waitFor('the first ping on the keep-alive connection', isPingOk);
       const firstLength = idle.received().length;
 
       const oldPid = d.pid;
@@ -117,13 +101,13 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
       idle.send(PING);
       let outcome: 'answered' | 'closed';
       try {
-        await idle.waitFor((text) => isPingOk(text.slice(firstLength)), 'the second ping on the keep-alive connection', 5000);
+        await idle.waitFor('the second ping on the keep-alive connection', (data) => isPingOk(data.subarray(firstLength)), 5000);
         outcome = 'answered';
       } catch (err) {
         if (!idle.socket.destroyed) throw err;
         outcome = 'closed';
       }
-      const second = idle.received().slice(firstLength);
+      const second = idle.text().slice(firstLength);
       t.diagnostic(`keep-alive connection opened before the restart: ${outcome}`);
       if (outcome === 'closed') assert.equal(second, '', 'the connection was closed after a partial answer');
       idle.socket.destroy();
@@ -150,12 +134,12 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
       // Large enough to take several socket writes, so the cut lands while the proxy is streaming it.
       const create = Buffer.from(JSON.stringify({ Image: BUSYBOX_IMAGE, Cmd: ['true'], Labels: { [label]: 'x'.repeat(256 * 1024) } }));
 
-      proxy = await startPortcullis({ configYaml: config(d.host) });
-      const port = proxyPort(proxy);
+      proxy = await startPortcullis({ configYaml: allowAllConfig(d.host) });
+      const address = proxy.host();
       // Whatever the first request opens for good (the log destination, the thread pool) is not a leak.
-      const warm = await connectRaw(port);
+      const warm = await rawConnect(address);
       warm.send(PING);
-      await warm.waitFor(isPingOk, 'a warm-up ping');
+      await warm.waitFor('a warm-up ping', isPingOk);
       warm.socket.destroy();
       await warm.closed;
       await sleep(200);
@@ -175,7 +159,7 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
       } as const;
       const statuses: Record<string, number[]> = {};
       const abandon = async (i: number): Promise<void> => {
-        const conn = await connectRaw(port);
+        const conn = await rawConnect(address);
         const kind = (['events', 'logs', 'attach', 'body'] as const)[i % 4]!;
         try {
           if (kind === 'body') {
@@ -186,11 +170,11 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
             conn.send(create.subarray(0, create.length >> 1));
             // Long enough for the proxy to have forwarded the head and the first half to dockerd.
             await sleep(20);
-            assert.equal(conn.received(), '', 'dockerd answered before the body was complete');
+            assert.equal(conn.text(), '', 'dockerd answered before the body was complete');
           } else {
             conn.send(kinds[kind].request);
-            await conn.waitFor(hasHead, `the response head of ${kind}`);
-            (statuses[kind] ??= []).push(statusOf(conn.received()) ?? 0);
+            await conn.waitFor(`the response head of ${kind}`, hasHead);
+            (statuses[kind] ??= []).push(statusOf(conn.text()) ?? 0);
           }
         } finally {
           conn.socket.destroy();
@@ -216,9 +200,9 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
       const created = await dockerApi(d.socket, 'GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`);
       assert.deepEqual(created.json, [], 'a container was created from a body that was cut off');
 
-      const ping = await connectRaw(port);
+      const ping = await rawConnect(address);
       ping.send(PING);
-      await ping.waitFor(isPingOk, 'a ping after the abandoned requests');
+      await ping.waitFor('a ping after the abandoned requests', isPingOk);
       ping.socket.destroy();
     } finally {
       await proxy?.stop();

@@ -1,32 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { allowOnly, countResponses, exchange, fakeDaemon, proxyTo, type FakeDaemon, type TestProxy } from './fixtures.js';
-
-/** Answers every complete request (head plus Content-Length or chunked body) with a small JSON body. */
-function httpResponder(socket: net.Socket): void {
-  let pending = Buffer.alloc(0);
-  socket.on('data', (d) => {
-    pending = Buffer.concat([pending, d]);
-    for (;;) {
-      const end = pending.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const head = pending.subarray(0, end).toString('latin1');
-      let total = end + 4;
-      const cl = /\r\ncontent-length: (\d+)/i.exec(head);
-      if (cl) total += Number(cl[1]);
-      else if (/\r\ntransfer-encoding: chunked/i.test(head)) {
-        const term = pending.indexOf('0\r\n\r\n', end + 4);
-        if (term === -1) return;
-        total = term + 5;
-      }
-      if (pending.length < total) return;
-      pending = pending.subarray(total);
-      const body = JSON.stringify({ path: head.split(' ')[1] });
-      socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-    }
-  });
-}
+import { allowOnly, countResponses, exchange, fakeDaemon, httpResponder, proxyTo, type FakeDaemon, type TestProxy } from './fixtures.js';
 
 const PING = 'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n';
 
@@ -34,7 +9,7 @@ describe('pipelining and keep-alive', () => {
   let daemon: FakeDaemon;
   let proxy: TestProxy;
   before(async () => {
-    daemon = await fakeDaemon((s) => httpResponder(s));
+    daemon = await fakeDaemon(httpResponder());
     proxy = await proxyTo(daemon.path, allowOnly('SystemPing', 'ContainerList', 'ContainerCreate'));
   });
   after(async () => {
@@ -101,7 +76,7 @@ describe('framing attacks', () => {
   let daemon: FakeDaemon;
   let proxy: TestProxy;
   before(async () => {
-    daemon = await fakeDaemon((s) => httpResponder(s));
+    daemon = await fakeDaemon(httpResponder());
     proxy = await proxyTo(daemon.path, allowOnly('SystemPing', 'ContainerCreate'));
   });
   after(async () => {
@@ -208,7 +183,7 @@ describe('hijacked streams', () => {
   });
 
   test('an Upgrade on an operation that does not hijack is refused', async () => {
-    const daemon = await fakeDaemon((s) => httpResponder(s));
+    const daemon = await fakeDaemon(httpResponder());
     const proxy = await proxyTo(daemon.path, allowOnly('SystemPing'));
     try {
       const out = await exchange(proxy.port, 'GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n', {
@@ -294,7 +269,7 @@ describe('bodies dockerd would read as query parameters', () => {
   let daemon: FakeDaemon;
   let proxy: TestProxy;
   before(async () => {
-    daemon = await fakeDaemon((s) => httpResponder(s));
+    daemon = await fakeDaemon(httpResponder());
     proxy = await proxyTo(daemon.path, allowOnly('ContainerKill', 'SystemPing'));
   });
   after(async () => {

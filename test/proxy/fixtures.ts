@@ -46,6 +46,37 @@ export async function fakeDaemon(onConnection: (socket: net.Socket, received: Bu
   return state;
 }
 
+/**
+ * A fake daemon's connection handler that answers every complete request (head plus Content-Length or
+ * chunked body), in order, with 200 and the JSON body `answer` gives for the request target; by default
+ * `{"path": <target>}`.
+ */
+export function httpResponder(answer: (path: string) => string = (path) => JSON.stringify({ path })): (socket: net.Socket) => void {
+  return (socket) => {
+    let pending = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      for (;;) {
+        const end = pending.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const head = pending.subarray(0, end).toString('latin1');
+        let total = end + 4;
+        const cl = /\r\ncontent-length: (\d+)/i.exec(head);
+        if (cl) total += Number(cl[1]);
+        else if (/\r\ntransfer-encoding: chunked/i.test(head)) {
+          const term = pending.indexOf('0\r\n\r\n', end + 4);
+          if (term === -1) return;
+          total = term + 5;
+        }
+        if (pending.length < total) return;
+        pending = pending.subarray(total);
+        const body = answer(head.split(' ')[1]!);
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      }
+    });
+  };
+}
+
 /** Allows exactly the listed operationIds. */
 export function allowOnly(...ids: string[]): CompiledPolicy {
   return {

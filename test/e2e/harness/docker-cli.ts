@@ -3,7 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { constants as osConstants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export interface DockerResult {
   code: number;
@@ -49,12 +49,25 @@ export async function docker(host: string, args: string[], opts: DockerOptions =
 }
 
 function runDocker(host: string, args: string[], opts: DockerOptions, configDir: string): Promise<DockerResult> {
+  return runClient(dockerBinary(), args, { env: dockerEnv(host, configDir, opts.env), input: opts.input, timeoutMs: opts.timeoutMs });
+}
+
+export interface ClientOptions {
+  /** the whole environment, e.g. from dockerEnv() */
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  input?: string | Buffer;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs a Docker client (the docker CLI, docker-compose) to completion and collects its output; rejects only
+ * on spawn failure or timeout (after killing it), a non-zero exit is in `code`.
+ */
+export function runClient(binary: string, args: string[], opts: ClientOptions): Promise<DockerResult> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(dockerBinary(), args, {
-      env: dockerEnv(host, configDir, opts.env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(binary, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -63,7 +76,7 @@ function runDocker(host: string, args: string[], opts: DockerOptions, configDir:
       child.kill('SIGKILL');
       reject(
         new Error(
-          `docker ${args.join(' ')} timed out after ${timeoutMs} ms\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`,
+          `${basename(binary)} ${args.join(' ')} timed out after ${timeoutMs} ms\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`,
         ),
       );
     }, timeoutMs);

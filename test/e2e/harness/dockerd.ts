@@ -10,6 +10,7 @@
  * Under `npm test` the runner starts one daemon for the whole run and `sharedDockerd()` returns a handle
  * to it whose stop() does nothing; a file run on its own starts (and stops) its own daemon.
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readFileSync, readSync, fstatSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -284,6 +285,22 @@ export async function ensureBusybox(d: Dockerd): Promise<void> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Creates and starts a `busybox:local` container named `name` running `cmd`, without a network, on the
+ * daemon directly: the proxy under test sees only what the test itself sends. Returns the container id.
+ */
+export async function daemonRun(d: Dockerd, name: string, cmd: string[]): Promise<string> {
+  const created = await dockerApi(d.socket, 'POST', `/containers/create?name=${name}`, {
+    Image: BUSYBOX_IMAGE,
+    Cmd: cmd,
+    HostConfig: { NetworkMode: 'none' },
+  });
+  assert.equal(created.status, 201, created.text);
+  const started = await dockerApi(d.socket, 'POST', `/containers/${name}/start`);
+  assert.equal(started.status, 204, started.text);
+  return created.json.Id as string;
 }
 
 let shared: Promise<Dockerd> | undefined;

@@ -57,6 +57,28 @@ export interface StartPortcullisOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * A config with one loopback listener `main` on a free port and one policy, `all`, that allows every
+ * operation: for tests about the proxy's plumbing (shutdown, upstream faults) rather than its policies.
+ * `limits` becomes the config's `limits:` section as given.
+ */
+export function allowAllConfig(upstream: string, limits: Record<string, number> = {}): string {
+  const limitLines = Object.entries(limits).map(([k, v]) => `  ${k}: ${v}\n`).join('');
+  return `
+listeners:
+  - name: main
+    address: tcp://127.0.0.1:0
+    policy: all
+upstream:
+  address: ${upstream}
+policies:
+  all:
+    rules:
+      - id: all
+        allow: ["*"]
+${limitLines === '' ? '' : `limits:\n${limitLines}`}`;
+}
+
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const TAIL_CHARS = 4000;
 const STOP_GRACE_MS = 10_000;

@@ -1,7 +1,8 @@
 /**
- * Raw HTTP/1.1 over TCP to a proxy listener, for what the docker CLI never sends: pipelined requests,
- * odd request targets, an exec start without an Upgrade header. Node's HTTP client would normalise or
- * refuse all of those, so the bytes are written as given and the answers are parsed here.
+ * Raw HTTP/1.1 over TCP to a proxy listener, for what the docker CLI never sends and what node:http hides
+ * (it pools, retries and buffers): pipelined requests, odd request targets, an exec start without an
+ * Upgrade header, a request sent only in part or abandoned. The bytes are written exactly as given and
+ * the answers are parsed here.
  */
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,24 +17,47 @@ export interface RawConnection {
   readonly socket: net.Socket;
   /** our side's port, which the decision log records as `remote` */
   readonly localPort: number;
+  /** everything received so far */
   received(): Buffer;
+  /** everything received so far, decoded as latin1 so binary bytes survive */
+  text(): string;
+  send(data: string | Buffer): void;
   /** resolves when the peer has ended or closed the connection; rejects with what arrived on timeout */
   waitEnded(timeoutMs?: number): Promise<Buffer>;
-  /** polls until `pred` holds for everything received so far; rejects with what arrived on timeout */
+  /**
+   * Resolves once `pred` holds for everything received so far; rejects with what arrived if the
+   * connection closes first or after `timeoutMs`.
+   */
   waitFor(what: string, pred: (received: Buffer) => boolean, timeoutMs?: number): Promise<Buffer>;
+  /** resolves with Date.now() when the socket has fully closed (by either side) */
+  readonly closed: Promise<number>;
 }
 
+/** Connects to a `tcp://HOST:PORT` address (a proxy listener's `proxy.host()`); rejects with the socket's error, e.g. ECONNREFUSED. */
 export async function rawConnect(address: string): Promise<RawConnection> {
   const { host, port } = tcpEndpoint(address);
   const socket = net.connect({ host, port });
   await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve();
+    });
     socket.once('error', reject);
   });
   const chunks: Buffer[] = [];
-  socket.on('data', (d: Buffer) => chunks.push(d));
-  socket.on('error', () => {});
+  // Re-checked on every arrival and on close, so waitFor answers as soon as it can.
+  const waiters = new Set<() => void>();
+  const wake = (): void => {
+    for (const w of waiters) w();
+  };
   let isEnded = false;
+  let isClosed = false;
+  // A reset from the far side is an outcome the tests look at through `closed`, not a crash.
+  socket.on('error', () => {});
+  socket.on('data', (d: Buffer) => {
+    chunks.push(d);
+    wake();
+  });
   const ended = new Promise<void>((resolve) => {
     const done = (): void => {
       isEnded = true;
@@ -42,11 +66,23 @@ export async function rawConnect(address: string): Promise<RawConnection> {
     socket.once('end', done);
     socket.once('close', done);
   });
+  const closed = new Promise<number>((resolve) =>
+    socket.once('close', () => {
+      isClosed = true;
+      wake();
+      resolve(Date.now());
+    }),
+  );
   const received = (): Buffer => Buffer.concat(chunks);
+  const shown = (): string => JSON.stringify(received().toString('latin1').slice(0, 2000));
   return {
     socket,
     localPort: socket.localPort!,
     received,
+    text: () => received().toString('latin1'),
+    send(data) {
+      socket.write(data);
+    },
     async waitEnded(timeoutMs = 10_000) {
       const outcome = await Promise.race([ended.then(() => 'ended' as const), sleep(timeoutMs, 'timeout' as const, { ref: false })]);
       if (outcome === 'timeout') {
@@ -54,18 +90,43 @@ export async function rawConnect(address: string): Promise<RawConnection> {
       }
       return received();
     },
-    async waitFor(what, pred, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const all = received();
-        if (pred(all)) return all;
-        if (isEnded || Date.now() > deadline) {
-          throw new Error(`${isEnded ? 'connection ended' : `timed out after ${timeoutMs} ms`} waiting for ${what}; received ${JSON.stringify(all.toString('latin1'))}`);
-        }
-        await sleep(20);
-      }
+    waitFor(what, pred, timeoutMs = 10_000) {
+      return new Promise<Buffer>((resolve, reject) => {
+        const check = (): void => {
+          const all = received();
+          if (pred(all)) {
+            done();
+            resolve(all);
+          } else if (isClosed) {
+            done();
+            reject(new Error(`connection closed (${isEnded ? 'ended by the peer' : 'reset'}) while waiting for ${what}; received ${shown()}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; received ${shown()}`));
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
     },
+    closed,
   };
+}
+
+/** True once `data` holds a complete response head. */
+export function hasHead(data: Buffer | string): boolean {
+  return data.includes('\r\n\r\n');
+}
+
+/** The status code of the first response in `data`, or undefined before its status line has arrived. */
+export function statusOf(data: Buffer | string): number | undefined {
+  const m = /^HTTP\/1\.[01] (\d{3}) /.exec(typeof data === 'string' ? data : data.toString('latin1'));
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Writes `request` in one write and collects everything until the peer closes the connection. */
