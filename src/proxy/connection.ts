@@ -64,6 +64,12 @@ const PIPELINE_BUFFER = 64 * 1024;
 const DISCARD_LIMIT = 64 * 1024;
 /** How long a denied client may keep sending a body we will not read before we hang up. */
 const LINGER_MS = 5000;
+/**
+ * Size of the buffer an upstream connection reads into. It is reused from one read to the next
+ * while the client takes each write at once, so a large transfer allocates nothing per read, and
+ * its size lets one read (and one write to the client) take everything the daemon has sent.
+ */
+const READ_BUFFER = 256 * 1024;
 
 /** Operations that legitimately stay open for as long as the client wants. */
 const LONG_LIVED = new Set([
@@ -575,10 +581,22 @@ export class ClientConnection {
 
   private upstream(): net.Socket {
     if (this.up !== null && !this.up.destroyed && this.up.writable) return this.up;
-    const up = this.ctx.dial();
+    // Per socket: a socket we let go of may still read into its buffer, which is then no one's.
+    let readBuf: Buffer | null = null;
+    const up: net.Socket = this.ctx.dial({
+      buffer: () => (readBuf ??= newReadBuffer()),
+      callback: (n, buf) => {
+        if (up !== this.up) return;
+        this.onUpData(buf.subarray(0, n));
+        // A write the kernel did not take whole still points into the buffer: the next read gets a new one.
+        if (this.client.writableLength !== 0) readBuf = null;
+      },
+    });
     this.up = up;
     this.upPaused = 0;
+    // Only a TLS upstream, which cannot read into our buffers, emits 'data'.
     up.on('data', (d: Buffer) => {
+      reclaimAfter(d.length);
       if (up === this.up) this.onUpData(d);
     });
     up.on('end', () => {
@@ -605,7 +623,6 @@ export class ClientConnection {
   }
 
   private onUpData(d: Buffer): void {
-    reclaimAfter(d.length);
     if (this.phase === Phase.Raw) {
       this.writeClient(d);
       return;
@@ -728,4 +745,9 @@ export class ClientConnection {
     this.upPaused &= ~bit;
     if (this.upPaused === 0) this.up?.resume();
   }
+}
+
+function newReadBuffer(): Buffer {
+  reclaimAfter(READ_BUFFER);
+  return Buffer.allocUnsafeSlow(READ_BUFFER);
 }

@@ -15,8 +15,18 @@ export interface UpstreamSpec {
   readonly tls?: UpstreamTls;
 }
 
-/** Opens one connection to dockerd; the proxy pairs it with one client connection. */
-export type Dial = () => net.Socket;
+/**
+ * Opens one connection to dockerd; the proxy pairs it with one client connection. With `onread`
+ * (ignored for a TLS upstream) the socket reads into the caller's buffers instead of emitting 'data'.
+ */
+export type Dial = (onread?: OnRead) => net.Socket;
+
+/** net.connect's `onread` option. */
+export interface OnRead {
+  /** the buffer the next read goes into; called once at connect and again after every read */
+  readonly buffer: () => Buffer;
+  readonly callback: (bytes: number, buffer: Buffer) => void;
+}
 
 /**
  * Bytes a socket may queue before the proxy pauses the other side. Node's 16 KiB default
@@ -28,11 +38,11 @@ export const STREAM_BUFFER = 1024 * 1024;
 export function createDial(spec: UpstreamSpec): Dial {
   const a = spec.address;
   if (a.kind === 'unix') {
-    return () => net.connect({ path: a.path, allowHalfOpen: true, highWaterMark: STREAM_BUFFER } as net.NetConnectOpts);
+    return (onread) => net.connect({ path: a.path, allowHalfOpen: true, highWaterMark: STREAM_BUFFER, onread } as net.NetConnectOpts);
   }
   if (spec.tls === undefined) {
-    return () => {
-      const s = net.connect({ host: a.host, port: a.port, allowHalfOpen: true, highWaterMark: STREAM_BUFFER } as net.NetConnectOpts);
+    return (onread) => {
+      const s = net.connect({ host: a.host, port: a.port, allowHalfOpen: true, highWaterMark: STREAM_BUFFER, onread } as net.NetConnectOpts);
       s.setNoDelay(true);
       return s;
     };
@@ -48,6 +58,7 @@ export function createDial(spec: UpstreamSpec): Dial {
     key: t.key !== undefined ? readFileSync(t.key) : undefined,
     minVersion: 'TLSv1.2',
   };
+  // `onread` is not passed on: TLS needs the raw socket's 'data', and the TLSSocket emits 'data' itself.
   return () => {
     // TLSSocket inherits half-open behaviour from the socket it wraps, and only from there.
     const raw = net.connect({ host: a.host, port: a.port, allowHalfOpen: true, highWaterMark: STREAM_BUFFER } as net.NetConnectOpts);

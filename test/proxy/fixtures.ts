@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { CompiledPolicy, Decision, RequestFacts } from '../../src/policy/types.js';
 import { ClientConnection, type ConnectionContext } from '../../src/proxy/connection.js';
 import type { DecisionEntry } from '../../src/log/decision-log.js';
+import { createDial } from '../../src/upstream/dial.js';
 import { createLookup } from '../../src/upstream/lookup.js';
 import type { ConnectionIdentity } from '../../src/identity/identify.js';
 
@@ -102,7 +103,8 @@ export interface TestProxy {
 
 export async function proxyTo(upstreamPath: string, policy: CompiledPolicy): Promise<TestProxy> {
   const log: DecisionEntry[] = [];
-  const dial = () => net.connect({ path: upstreamPath, allowHalfOpen: true });
+  // The production dial, so upstream sockets read into the proxy's own buffers as they do in service.
+  const dial = createDial({ address: { kind: 'unix', path: upstreamPath } });
   const conns = new Set<ClientConnection>();
   const ctx: ConnectionContext = {
     listener: 'test',
