@@ -371,11 +371,6 @@ export class ClientConnection {
       this.phase = Phase.Waiting;
       return;
     }
-    const body = this.body;
-    if (body !== null && body.kind === 'collect') {
-      // An inspected JSON operation that came without a body: nothing to forward.
-      this.body = null;
-    }
     up.write(forwardHead(head, target, { contentLength: head.contentLength, chunked: head.chunked, upgrade }), 'latin1');
     if (head.chunked) {
       this.body = { kind: 'chunked', decoder: new ChunkedDecoder((d) => this.forwardChunk(d)) };
