@@ -30,8 +30,20 @@ export type InspectVerdict =
       readonly body?: JsonValue;
       /** path parameters to forward instead of the client's (a reference pinned to the object that was checked) */
       readonly params?: Readonly<Record<string, string>>;
+      /** query parameters to forward instead of the client's (e.g. with an ownership filter added) */
+      readonly query?: ReadonlyMap<string, readonly string[]>;
     }
-  | { readonly allowed: false; readonly rule: string; readonly reason: string; readonly status?: number };
+  | {
+      readonly allowed: false;
+      readonly rule: string;
+      readonly reason: string;
+      readonly status?: number;
+      /**
+       * The whole message the client gets, instead of `portcullis: <op> denied: …`: for answers
+       * that must read like dockerd's own (a hidden object is "No such container: <ref>").
+       */
+      readonly message?: string;
+    };
 
 export interface Inspector {
   /** True when `op` must be inspected: the proxy then reads the whole body before forwarding. */

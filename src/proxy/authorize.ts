@@ -134,10 +134,13 @@ export async function inspect(
   } catch (err) {
     return refuse('PC_INSPECT_FAILED', op.id, `the check could not be completed: ${(err as Error).message}`, m);
   }
-  if (!verdict.allowed) return refusal(verdict.status ?? 403, op.id, verdict.reason, verdict.rule, m);
+  if (!verdict.allowed) {
+    const r = refusal(verdict.status ?? 403, op.id, verdict.reason, verdict.rule, m);
+    return verdict.message === undefined ? r : { ...r, message: verdict.message };
+  }
   let target = m.target;
-  if (verdict.params !== undefined) {
-    const pinned = retarget(m, verdict.params);
+  if (verdict.params !== undefined || verdict.query !== undefined) {
+    const pinned = retarget(m, verdict.params ?? {}, verdict.query);
     if (pinned === null) return refuse('PC_INSPECT_FAILED', op.id, 'the checked object cannot be addressed unambiguously', m);
     target = pinned;
   }

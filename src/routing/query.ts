@@ -63,3 +63,12 @@ export function parseQuery(raw: string): ParsedQuery {
   }
   return { ok: true, query, encoded };
 }
+
+/** The canonical spelling of a query map, as `parseQuery` would produce it for the same parameters. */
+export function encodeQuery(query: ReadonlyMap<string, readonly string[]>): string {
+  let encoded = '';
+  for (const [key, values] of query) {
+    for (const value of values) encoded += (encoded === '' ? '' : '&') + encodeComponent(key) + '=' + encodeComponent(value);
+  }
+  return encoded;
+}

@@ -2,7 +2,7 @@ import type { HttpMethod, Operation } from '../catalogue/operation.js';
 import { OPERATIONS, OPERATIONS_BY_ID } from '../catalogue/operations.js';
 import type { ErrorCode } from '../errors.js';
 import { decodePath, encodePath } from './path.js';
-import { parseQuery } from './query.js';
+import { encodeQuery, parseQuery } from './query.js';
 import { canonicalApiVersion, compareApiVersions, parseApiVersion } from './version.js';
 
 export interface RouteMatch {
@@ -372,15 +372,16 @@ export function route(method: string, target: string, opts?: RouteOptions): Rout
 }
 
 /**
- * The target of `m` with some path parameters replaced, or null when the result would not route
- * back to the same operation with exactly those parameters (so a replacement can never change
- * what is called).
+ * The target of `m` with some path parameters (and, optionally, the query) replaced, or null
+ * when the result would not route back to the same operation with exactly those parameters (so a
+ * replacement can never change what is called).
  */
-export function retarget(m: RouteMatch, replace: Readonly<Record<string, string>>): string | null {
+export function retarget(m: RouteMatch, replace: Readonly<Record<string, string>>, query?: ReadonlyMap<string, readonly string[]>): string | null {
   const params = { ...m.params, ...replace };
   const path = m.op.path.replace(/\{([^}]+)\}/g, (_, name: string) => params[name] ?? '');
   const q = m.target.indexOf('?');
-  const target = (m.version === null ? '' : '/v' + m.version) + encodePath(path) + (q === -1 ? '' : m.target.slice(q));
+  const encodedQuery = query === undefined ? (q === -1 ? '' : m.target.slice(q + 1)) : encodeQuery(query);
+  const target = (m.version === null ? '' : '/v' + m.version) + encodePath(path) + (encodedQuery === '' ? '' : '?' + encodedQuery);
   const again = route(m.op.method, target, { minVersion: '0' });
   if (!again.ok || again.match.op !== m.op) return null;
   for (const [k, v] of Object.entries(params)) if (again.match.params[k] !== v) return null;

@@ -161,3 +161,22 @@ describe('inspected requests', () => {
     assert.equal(denied[0]!.status, 403);
   });
 });
+
+describe('answers that must read like the daemon', () => {
+  test('an inspector can answer with its own status and message, and nothing is forwarded', async () => {
+    const daemon = await fakeDaemon(responder({}));
+    const policy = policyWith(() => ({ allowed: false, rule: 'PC_TEST_HIDDEN', reason: 'hidden from this client', status: 404, message: 'No such container: web' }), ['ContainerInspect']);
+    const p = await proxyTo(daemon.path, policy);
+    try {
+      const out = await exchange(p.port, 'GET /v1.41/containers/web/json HTTP/1.1\r\nHost: d\r\n\r\n', { until: (x) => x.endsWith('}') });
+      assert.match(out, /^HTTP\/1\.1 404 /);
+      assert.equal(bodyOf(out), '{"message":"No such container: web"}');
+      assert.equal(daemon.received.length, 0);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(p.log.at(-1)?.rule, 'PC_TEST_HIDDEN');
+    } finally {
+      await p.close();
+      await daemon.close();
+    }
+  });
+});

@@ -415,3 +415,15 @@ describe('retarget', () => {
     assert.equal(retarget(m, { id: '..' }), null);
   });
 });
+
+describe('retarget with a new query', () => {
+  test('replaces the query in its canonical spelling', () => {
+    const r = route('GET', '/v1.41/containers/json?all=1&filters=%7B%7D');
+    assert.ok(r.ok);
+    const q = new Map([['all', ['1']], ['filters', ['{"label":["o=alice"]}']]]);
+    assert.equal(retarget(r.match, {}, q), '/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22o%3Dalice%22%5D%7D');
+    const again = route('GET', retarget(r.match, {}, q)!);
+    assert.ok(again.ok);
+    assert.deepEqual(again.match.query, q);
+  });
+});
