@@ -46,6 +46,11 @@ export const Errors = {
   PC_DENIED_START_UNSAFE: def('PC_DENIED_START_UNSAFE', 403, 'starting an existing container that would be refused at create'),
   PC_DENIED_CONTAINER_UNSAFE: def('PC_DENIED_CONTAINER_UNSAFE', 403, 'copying into or out of, or attaching to, an existing container that would be refused at create'),
   PC_DENIED_IMAGE_IMPORT: def('PC_DENIED_IMAGE_IMPORT', 403, 'an image import from a URL the daemon would fetch itself'),
+  // Multi-tenancy (docs/tenancy.md): ownership by label, visibility, quotas.
+  PC_HIDDEN: def('PC_HIDDEN', 404, 'the object does not exist or belongs to another client (answered in dockerd\'s own words)'),
+  PC_QUOTA_CONTAINERS: def('PC_QUOTA_CONTAINERS', 403, 'the client already owns as many containers as tenancy.quotas.containers allows'),
+  PC_TENANCY_UNSUPPORTED: def('PC_TENANCY_UNSUPPORTED', 403, 'an operation that would reveal or touch other clients\' objects and cannot be confined yet'),
+  PC_TENANCY_FILTERS: def('PC_TENANCY_FILTERS', 403, 'a filters query parameter that is not the JSON dockerd reads, so the owner filter cannot be merged into it'),
   // Identification (docs/identities.md): who is asking decides the policy.
   PC_UNKNOWN_TOKEN: def('PC_UNKNOWN_TOKEN', 401, 'an Authorization header that is not "Bearer <token>" with the token of a configured client'),
   PC_UNKNOWN_CLIENT: def('PC_UNKNOWN_CLIENT', 403, 'no configured client matches the connection and there is no default client'),

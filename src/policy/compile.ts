@@ -4,6 +4,9 @@ import type { Inspector } from '../inspect/types.js';
 import { BUILTIN_POLICIES } from './builtin.js';
 import { createInspector, HARDENED_CONSTRAINTS, mergeConstraints, type ConstraintOverrides } from './constraints.js';
 import { EXPLICIT_ONLY, parseSelector } from './selectors.js';
+import { chainInspectors } from '../tenancy/chain.js';
+import { createTenancyInspector } from '../tenancy/inspector.js';
+import { mergeTenancy, type TenancyOverrides } from '../tenancy/model.js';
 import type { CompiledPolicy, Decision, PolicySpec, RequestFacts, RuleSpec } from './types.js';
 
 /** A config mistake; `path` points into the config (`['policies','ci','rules',2,'allow',1]`). */
@@ -116,17 +119,25 @@ function ruleChain(chain: readonly string[], own: ReadonlyMap<string, Rule[]>): 
 }
 
 /**
- * The hardened defaults overlaid by the constraints along the chain, base first (a child's keys
- * override its base's, nested objects key by key); null when no policy of the chain has any.
+ * The policy's inspector, null when it needs none. Constraints: the hardened defaults overlaid by
+ * the constraints along the chain, base first (a child's keys override its base's, nested objects
+ * key by key), when any policy of the chain has some. Tenancy: merged the same way, on when
+ * `ownership` ends up true. With both, tenancy runs first and the constraints judge the request
+ * as tenancy changed it (pinned IDs, labelled body).
  */
 function inspectorFor(chain: readonly string[], specs: ReadonlyMap<string, PolicySpec>): Inspector | null {
   const overrides: ConstraintOverrides[] = [];
+  const tenancyOverrides: TenancyOverrides[] = [];
   for (const name of [...chain].reverse()) {
-    const c = specs.get(name)?.constraints;
-    if (c !== undefined) overrides.push(c);
+    const spec = specs.get(name);
+    if (spec?.constraints !== undefined) overrides.push(spec.constraints);
+    if (spec?.tenancy !== undefined) tenancyOverrides.push(spec.tenancy);
   }
-  if (overrides.length === 0) return null;
-  return createInspector(mergeConstraints(HARDENED_CONSTRAINTS, ...overrides));
+  const constraints = overrides.length === 0 ? null : createInspector(mergeConstraints(HARDENED_CONSTRAINTS, ...overrides));
+  const tenancy = mergeTenancy(...tenancyOverrides);
+  if (tenancy === null) return constraints;
+  const tenancyInspector = createTenancyInspector(tenancy);
+  return constraints === null ? tenancyInspector : chainInspectors(tenancyInspector, constraints);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Operation } from '../catalogue/operation.js';
 import type { Inspector } from '../inspect/types.js';
+import type { TenancyOverrides } from '../tenancy/model.js';
 import type { ConstraintOverrides } from './constraints/model.js';
 
 /** A rule as written in the config file (after schema validation, before compilation). */
@@ -22,6 +23,11 @@ export interface PolicySpec {
    * with no constraints anywhere along its chain has no inspector.
    */
   readonly constraints?: ConstraintOverrides;
+  /**
+   * Multi-tenancy (docs/tenancy.md): ownership labels, visibility and quotas. Keys left out come
+   * from the policy this one extends; ownership is on when `ownership` ends up true.
+   */
+  readonly tenancy?: TenancyOverrides;
 }
 
 /** What the policy engine sees of a request. */
