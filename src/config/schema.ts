@@ -3,6 +3,7 @@ import { BUILTIN_POLICY_NAMES } from '../policy/builtin.js';
 import { constraintsSchema } from '../policy/constraints.js';
 import type { PolicySpec } from '../policy/types.js';
 import { tenancySchema } from '../tenancy/model.js';
+import { redactionSchema } from '../filter/redact.js';
 import { parseSanSpec } from '../identity/certificate.js';
 import { parseSourceEntry, SourceError } from '../identity/source.js';
 import { parseTokenHash, TOKEN_PATTERN, tokenDigestHex } from '../identity/token.js';
@@ -148,7 +149,7 @@ const rule = z
   });
 
 const policy = z
-  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional() })
+  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional(), redact: redactionSchema.optional() })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.rules.forEach((r, i) => {

@@ -32,6 +32,8 @@ export type InspectVerdict =
       readonly params?: Readonly<Record<string, string>>;
       /** query parameters to forward instead of the client's (e.g. with an ownership filter added) */
       readonly query?: ReadonlyMap<string, readonly string[]>;
+      /** rewrites a successful JSON answer before the client sees it (e.g. redaction) */
+      readonly response?: (body: JsonValue) => JsonValue;
     }
   | {
       readonly allowed: false;

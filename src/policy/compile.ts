@@ -4,9 +4,10 @@ import type { Inspector } from '../inspect/types.js';
 import { BUILTIN_POLICIES } from './builtin.js';
 import { createInspector, HARDENED_CONSTRAINTS, mergeConstraints, type ConstraintOverrides } from './constraints.js';
 import { EXPLICIT_ONLY, parseSelector } from './selectors.js';
-import { chainInspectors } from '../tenancy/chain.js';
+import { chainInspectors } from '../inspect/chain.js';
 import { createTenancyInspector } from '../tenancy/inspector.js';
 import { mergeTenancy, type TenancyOverrides } from '../tenancy/model.js';
+import { createRedactionInspector, mergeRedaction, type RedactionOverrides } from '../filter/redact.js';
 import type { CompiledPolicy, Decision, PolicySpec, RequestFacts, RuleSpec } from './types.js';
 
 /** A config mistake; `path` points into the config (`['policies','ci','rules',2,'allow',1]`). */
@@ -128,16 +129,23 @@ function ruleChain(chain: readonly string[], own: ReadonlyMap<string, Rule[]>): 
 function inspectorFor(chain: readonly string[], specs: ReadonlyMap<string, PolicySpec>): Inspector | null {
   const overrides: ConstraintOverrides[] = [];
   const tenancyOverrides: TenancyOverrides[] = [];
+  const redactOverrides: RedactionOverrides[] = [];
   for (const name of [...chain].reverse()) {
     const spec = specs.get(name);
     if (spec?.constraints !== undefined) overrides.push(spec.constraints);
     if (spec?.tenancy !== undefined) tenancyOverrides.push(spec.tenancy);
+    if (spec?.redact !== undefined) redactOverrides.push(spec.redact);
   }
-  const constraints = overrides.length === 0 ? null : createInspector(mergeConstraints(HARDENED_CONSTRAINTS, ...overrides));
   const tenancy = mergeTenancy(...tenancyOverrides);
-  if (tenancy === null) return constraints;
-  const tenancyInspector = createTenancyInspector(tenancy);
-  return constraints === null ? tenancyInspector : chainInspectors(tenancyInspector, constraints);
+  const redaction = mergeRedaction(...redactOverrides);
+  // Tenancy first (it pins references and mutates bodies), then redaction, then the constraints,
+  // which judge the request as it will be forwarded.
+  const stages = [
+    tenancy === null ? null : createTenancyInspector(tenancy),
+    redaction === null ? null : createRedactionInspector(redaction),
+    overrides.length === 0 ? null : createInspector(mergeConstraints(HARDENED_CONSTRAINTS, ...overrides)),
+  ].filter((s): s is Inspector => s !== null);
+  return stages.length === 0 ? null : stages.reduce((a, b) => chainInspectors(a, b));
 }
 
 /**

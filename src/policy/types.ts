@@ -1,6 +1,7 @@
 import type { Operation } from '../catalogue/operation.js';
 import type { Inspector } from '../inspect/types.js';
 import type { TenancyOverrides } from '../tenancy/model.js';
+import type { RedactionOverrides } from '../filter/redact.js';
 import type { ConstraintOverrides } from './constraints/model.js';
 
 /** A rule as written in the config file (after schema validation, before compilation). */
@@ -28,6 +29,8 @@ export interface PolicySpec {
    * from the policy this one extends; ownership is on when `ownership` ends up true.
    */
   readonly tenancy?: TenancyOverrides;
+  /** Redaction of container inspect answers (README, "Tenants"): keys left out come from the base. */
+  readonly redact?: RedactionOverrides;
 }
 
 /** What the policy engine sees of a request. */

@@ -2,6 +2,7 @@ import type { Operation } from '../catalogue/operation.js';
 import { Errors, type ErrorCode } from '../errors.js';
 import { decodeGoJson, serializeJson } from '../inspect/go-json.js';
 import { schemaFor } from '../inspect/schemas.js';
+import type { JsonValue } from '../inspect/json-value.js';
 import type { InspectVerdict } from '../inspect/types.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { retarget, route, type RouteMatch } from '../routing/router.js';
@@ -103,6 +104,8 @@ export type Inspected =
       readonly body: Buffer | null;
       /** the request target to forward: the routed one, or one pinned to the checked object */
       readonly target: string;
+      /** rewrites a successful JSON answer before the client sees it, or null */
+      readonly response: ((body: JsonValue) => JsonValue) | null;
     }
   | Refusal;
 
@@ -144,7 +147,8 @@ export async function inspect(
     if (pinned === null) return refuse('PC_INSPECT_FAILED', op.id, 'the checked object cannot be addressed unambiguously', m);
     target = pinned;
   }
-  if (raw === null) return { allowed: true, body: null, target };
+  const response = verdict.response ?? null;
+  if (raw === null) return { allowed: true, body: null, target, response };
   const forwarded = verdict.body ?? body;
-  return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8'), target };
+  return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8'), target, response };
 }

@@ -5,6 +5,8 @@ import { CHUNK_END, ChunkedDecoder, LAST_CHUNK, chunkHeader } from '../http/chun
 import { errorResponse } from '../http/error-response.js';
 import { forwardHead } from '../http/forward-head.js';
 import { parseRequestHead, type RequestHead } from '../http/request-head.js';
+import { rewriteJsonResponse } from '../http/rewrite-response.js';
+import type { JsonValue } from '../inspect/json-value.js';
 import { ResponseTracker } from '../http/response-tracker.js';
 import { isRefusal, type ConnectionIdentity, type Refusal as IdentifyRefusal } from '../identity/identify.js';
 import type { DecisionLog } from '../log/decision-log.js';
@@ -64,6 +66,8 @@ const PIPELINE_BUFFER = 64 * 1024;
 const DISCARD_LIMIT = 64 * 1024;
 /** How long a denied client may keep sending a body we will not read before we hang up. */
 const LINGER_MS = 5000;
+/** A filtered answer (an inspect document) larger than this is refused rather than held. */
+const MAX_FILTERED_BYTES = 16 * 1024 * 1024;
 /**
  * Size of the buffer an upstream connection reads into. It is reused from one read to the next
  * while the client takes each write at once, so a large transfer allocates nothing per read, and
@@ -96,6 +100,10 @@ interface Exchange {
   bytesIn: number;
   bytesOut: number;
   longLived: boolean;
+  /** rewrites the JSON answer: the response is held whole instead of passed through */
+  filter: ((body: JsonValue) => JsonValue) | null;
+  held: Buffer[] | null;
+  heldSize: number;
 }
 
 type Body =
@@ -288,6 +296,9 @@ export class ClientConnection {
       bytesIn: 0,
       bytesOut: 0,
       longLived: false,
+      filter: null,
+      held: null,
+      heldSize: 0,
     };
   }
 
@@ -413,6 +424,10 @@ export class ClientConnection {
       return;
     }
     if (result.target !== m.target) this.ex!.path = result.target;
+    if (result.response !== null) {
+      this.ex!.filter = result.response;
+      this.ex!.held = [];
+    }
     this.forward(head, m, result.body, result.target);
     this.pump();
   }
@@ -628,6 +643,10 @@ export class ClientConnection {
       return;
     }
     const ev = this.tracker.feed(d);
+    if (this.ex.held !== null) {
+      this.holdResponse(d, ev);
+      return;
+    }
     switch (ev.kind) {
       case 'more':
         this.writeClient(d);
@@ -659,6 +678,38 @@ export class ClientConnection {
     }
   }
 
+  /**
+   * A filtered answer is held until complete, then rewritten and sent with its own framing.
+   * `d` may be a view into the reusable read buffer, so what is held is a copy.
+   */
+  private holdResponse(d: Buffer, ev: ReturnType<ResponseTracker['feed']>): void {
+    const ex = this.ex!;
+    if (ev.kind === 'error' || ev.kind === 'hijack' || (ev.kind === 'complete' && ev.end !== d.length)) {
+      this.destroy();
+      return;
+    }
+    ex.heldSize += d.length;
+    if (ex.heldSize > MAX_FILTERED_BYTES) {
+      this.sendFinal(502, `portcullis: ${ex.operation} failed: the daemon's answer is too large to filter (rule PC_INSPECT_FAILED)`, 'PC_INSPECT_FAILED');
+      return;
+    }
+    ex.held!.push(Buffer.from(d));
+    if (ev.kind !== 'complete') return;
+    const rewritten = rewriteJsonResponse(Buffer.concat(ex.held!, ex.heldSize), ex.filter!, this.headRequest);
+    ex.held = null;
+    if (rewritten === null) {
+      this.sendFinal(502, `portcullis: ${ex.operation} failed: the daemon's answer could not be filtered (rule PC_INSPECT_FAILED)`, 'PC_INSPECT_FAILED');
+      return;
+    }
+    this.writeClient(rewritten);
+    this.responseDone = true;
+    if (!this.requestDone) {
+      this.keepAlive = false;
+      this.body = null;
+    }
+    this.finishExchange();
+  }
+
   private enterRaw(): void {
     this.phase = Phase.Raw;
     this.ex!.status = this.tracker.status;
@@ -674,6 +725,13 @@ export class ClientConnection {
   private onUpEnd(): void {
     if (this.phase === Phase.Raw) {
       this.client.end();
+      return;
+    }
+    if (this.ex !== null && this.ex.held !== null) {
+      // A filtered answer must be whole to be rewritten; one cut by a close is not passed on.
+      this.up?.destroy();
+      this.up = null;
+      this.sendFinal(502, `portcullis: ${this.ex.operation} failed: the daemon closed the connection mid-answer (rule PC_INSPECT_FAILED)`, 'PC_INSPECT_FAILED');
       return;
     }
     if (this.ex !== null && this.tracker.untilClose) {

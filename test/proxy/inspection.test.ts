@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Operation } from '../../src/catalogue/operation.js';
-import type { JsonObject } from '../../src/inspect/json-value.js';
+import type { JsonObject, JsonValue } from '../../src/inspect/json-value.js';
 import type { Inspector, InspectRequest, InspectVerdict } from '../../src/inspect/types.js';
 import type { CompiledPolicy } from '../../src/policy/types.js';
 import { countResponses, exchange, fakeDaemon, httpResponder, proxyTo, type FakeDaemon, type TestProxy } from './fixtures.js';
@@ -174,6 +174,40 @@ describe('answers that must read like the daemon', () => {
       assert.equal(daemon.received.length, 0);
       await new Promise((r) => setTimeout(r, 20));
       assert.equal(p.log.at(-1)?.rule, 'PC_TEST_HIDDEN');
+    } finally {
+      await p.close();
+      await daemon.close();
+    }
+  });
+});
+
+describe('filtered answers', () => {
+  test('a response filter rewrites a chunked inspect answer, and the connection goes on', async () => {
+    const doc = '{"Id":"c1","Config":{"Env":["TOKEN=s3cret"]}}';
+    const daemon = await fakeDaemon((socket) => {
+      let pending = '';
+      socket.on('data', (d) => {
+        pending += d.toString('latin1');
+        while (pending.includes('\r\n\r\n')) {
+          const head = pending.slice(0, pending.indexOf('\r\n\r\n'));
+          pending = pending.slice(pending.indexOf('\r\n\r\n') + 4);
+          if (head.includes('/json')) {
+            socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${doc.length.toString(16)}\r\n${doc}\r\n0\r\n\r\n`);
+          } else {
+            socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK');
+          }
+        }
+      });
+    });
+    const scrub = (v: JsonValue): JsonValue => ({ ...(v as JsonObject), Config: { Env: [] } });
+    const p = await proxyTo(daemon.path, policyWith(() => ({ allowed: true, response: scrub }), ['ContainerInspect']));
+    try {
+      const out = await exchange(p.port, 'GET /v1.41/containers/c1/json HTTP/1.1\r\nHost: d\r\n\r\nGET /_ping HTTP/1.1\r\nHost: d\r\n\r\n', {
+        until: (x) => x.endsWith('OK'),
+      });
+      assert.doesNotMatch(out, /s3cret|Transfer-Encoding/);
+      const filtered = '{"Id":"c1","Config":{"Env":[]}}';
+      assert.match(out, new RegExp(`Content-Length: ${filtered.length}\\r\\n\\r\\n${filtered.replace(/[{}[\]]/g, '\\$&')}HTTP/1\\.1 200 OK`));
     } finally {
       await p.close();
       await daemon.close();

@@ -291,11 +291,12 @@ export async function ensureBusybox(d: Dockerd): Promise<void> {
  * Creates and starts a `busybox:local` container named `name` running `cmd`, without a network, on the
  * daemon directly: the proxy under test sees only what the test itself sends. Returns the container id.
  */
-export async function daemonRun(d: Dockerd, name: string, cmd: string[]): Promise<string> {
+export async function daemonRun(d: Dockerd, name: string, cmd: string[], config: Record<string, unknown> = {}): Promise<string> {
   const created = await dockerApi(d.socket, 'POST', `/containers/create?name=${name}`, {
     Image: BUSYBOX_IMAGE,
     Cmd: cmd,
     HostConfig: { NetworkMode: 'none' },
+    ...config,
   });
   assert.equal(created.status, 201, created.text);
   const started = await dockerApi(d.socket, 'POST', `/containers/${name}/start`);

@@ -1,10 +1,12 @@
 import type { Operation } from '../catalogue/operation.js';
-import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
+import type { JsonValue } from './json-value.js';
+import type { InspectRequest, InspectVerdict, Inspector } from './types.js';
 
 /**
  * Runs `first`, then `second` on the request as `first` changed it (its pinned path parameters,
  * query and body), so the later checks judge what will be forwarded. The first refusal wins;
- * when both allow, the later stage's params, query and body win where it sets them.
+ * when both allow, the later stage's params, query and body win where it sets them, and their
+ * response filters both apply (the first stage's last, so it sees what the client will).
  */
 export function chainInspectors(first: Inspector, second: Inspector): Inspector {
   return {
@@ -27,11 +29,15 @@ export function chainInspectors(first: Inspector, second: Inspector): Inspector 
       const params = a.params === undefined && b.params === undefined ? undefined : { ...a.params, ...b.params };
       const query = b.query ?? a.query;
       const body = b.body ?? a.body;
+      const fa = a.response;
+      const fb = b.response;
+      const response = fa === undefined ? fb : fb === undefined ? fa : (v: JsonValue) => fa(fb(v));
       return {
         allowed: true,
         ...(params === undefined ? {} : { params }),
         ...(query === undefined ? {} : { query }),
         ...(body === undefined ? {} : { body }),
+        ...(response === undefined ? {} : { response }),
       };
     },
   };
