@@ -86,6 +86,33 @@ export async function startSleepers(socketPath: string, n: number, label: string
   return ids;
 }
 
+/**
+ * Create (not start) `n` `busybox:local sleep 100000` containers with no network, all carrying `label`;
+ * the first `extra.count` of them also carry the labels `extra.labels` (e.g. a Portcullis owner label).
+ */
+export async function createSleepers(
+  socketPath: string,
+  n: number,
+  label: string,
+  extra: { count: number; labels: Record<string, string> } = { count: 0, labels: {} },
+): Promise<void> {
+  await pool(
+    Array.from({ length: n }, (_, i) => i),
+    6,
+    async (i) => {
+      check(
+        await api(socketPath, 'POST', '/containers/create', {
+          Image: 'busybox:local',
+          Cmd: ['sleep', '100000'],
+          Labels: { [label]: '1', ...(i < extra.count ? extra.labels : {}) },
+          HostConfig: { NetworkMode: 'none' },
+        }),
+        'create container',
+      );
+    },
+  );
+}
+
 /** Force-remove every container carrying `label` (best effort). */
 export async function removeLabelled(socketPath: string, label: string): Promise<number> {
   const filters = encodeURIComponent(JSON.stringify({ label: [label] }));

@@ -15,11 +15,15 @@ export interface LoadResult {
   roundRps: number[];
 }
 
-function options(ep: Endpoint, path: string, connections: number, duration: number): Options {
+/** Extra request headers, e.g. `Authorization: Bearer …` to be recognised as a Portcullis client. */
+export type Headers = Record<string, string>;
+
+function options(ep: Endpoint, path: string, connections: number, duration: number, headers?: Headers): Options {
+  const extra = headers && Object.keys(headers).length ? { headers } : {};
   if ('socketPath' in ep) {
-    return { url: `http://localhost${path}`, socketPath: ep.socketPath, connections, duration, timeout: 30 };
+    return { url: `http://localhost${path}`, socketPath: ep.socketPath, connections, duration, timeout: 30, ...extra };
   }
-  return { url: `http://${ep.host}:${ep.port}${path}`, connections, duration, timeout: 30 };
+  return { url: `http://${ep.host}:${ep.port}${path}`, connections, duration, timeout: 30, ...extra };
 }
 
 /** Response times (ms, sub-millisecond resolution) of the 2xx responses, from autocannon's `response` event. */
@@ -53,8 +57,8 @@ function run(opts: Options, samples?: Samples): Promise<Result> {
 }
 
 /** Discarded run, so JIT, connection pools and caches on every side are warm before measuring. */
-export async function warmUp(ep: Endpoint, path: string, connections: number, seconds: number): Promise<void> {
-  if (seconds > 0) await run(options(ep, path, connections, seconds));
+export async function warmUp(ep: Endpoint, path: string, connections: number, seconds: number, headers?: Headers): Promise<void> {
+  if (seconds > 0) await run(options(ep, path, connections, seconds, headers));
 }
 
 /**
@@ -71,8 +75,8 @@ export class LoadAccumulator {
   private errors = 0;
   readonly roundRps: number[] = [];
 
-  async round(ep: Endpoint, path: string, connections: number, durationS: number): Promise<number> {
-    const r = await run(options(ep, path, connections, durationS), this.samples);
+  async round(ep: Endpoint, path: string, connections: number, durationS: number, headers?: Headers): Promise<number> {
+    const r = await run(options(ep, path, connections, durationS, headers), this.samples);
     this.ok += r['2xx'];
     this.seconds += r.duration;
     this.requests += r.requests.total;

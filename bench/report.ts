@@ -3,7 +3,7 @@ import type { LoadResult } from './load.js';
 
 export const TARGETS = ['direct', 'haproxy', 'portcullis'] as const;
 export type TargetName = (typeof TARGETS)[number];
-export const CASES = ['ping', 'list', 'save'] as const;
+export const CASES = ['ping', 'list', 'tenant-list', 'save'] as const;
 export type CaseName = (typeof CASES)[number];
 
 export interface SaveRun {
@@ -56,11 +56,16 @@ export interface BenchResults {
     saveRuns: number;
     cases: CaseName[];
     listContainers: number;
+    /** `tenant-list`: containers created on the daemon, and how many of them the client owns */
+    tenantContainers: number;
+    tenantVisible: number;
   };
   environment: Record<string, string>;
   targets: Record<TargetName, TargetInfo>;
   ping: Partial<Record<TargetName, LoadResult>>;
   list: Partial<Record<TargetName, LoadResult>>;
+  /** `tenant-list`: `direct` unfiltered on the socket, `portcullis` as the tenant client (haproxy not measured) */
+  tenantList: Partial<Record<TargetName, LoadResult>>;
   save: Partial<Record<TargetName, SaveResult>> & { imageBytes?: number; saveBytes?: number };
   checks: Check[];
   notes: string[];
@@ -99,6 +104,16 @@ export function computeChecks(r: BenchResults): Check[] {
       pass: q === undefined ? null : q >= 0.6,
     });
   }
+  if (r.params.cases.includes('tenant-list')) {
+    const q = ratio(r.tenantList.portcullis?.p50Ms, r.tenantList.direct?.p50Ms);
+    const qr = ratio(r.tenantList.portcullis?.rps, r.tenantList.direct?.rps);
+    checks.push({
+      name: `GET /containers/json, ${r.params.tenantContainers} containers of which ${r.params.tenantVisible} visible to the client`,
+      rule: 'portcullis p50 ≤ 1.2 × unfiltered direct p50',
+      value: `p50 ${fmt(q)}, req/s ${fmt(qr)}`,
+      pass: q === undefined ? null : q <= 1.2,
+    });
+  }
   if (r.params.cases.includes('save')) {
     const q = ratio(r.save.portcullis?.mbPerSec, r.save.direct?.mbPerSec);
     const rss = r.save.portcullis?.peakRssMb;
@@ -135,6 +150,12 @@ function rows(r: BenchResults): Row[] {
     out.push({ label: l, unit: 'req/s', values: pick(r.list, (x) => x.rps), digits: 0 });
     out.push({ label: l, unit: 'p50 ms', values: pick(r.list, (x) => x.p50Ms), digits: 2 });
     out.push({ label: l, unit: 'p99 ms', values: pick(r.list, (x) => x.p99Ms), digits: 2 });
+  }
+  if (r.params.cases.includes('tenant-list')) {
+    const l = `GET /containers/json?all=1 (${r.params.tenantContainers} created; portcullis as tenant sees ${r.params.tenantVisible})`;
+    out.push({ label: l, unit: 'req/s', values: pick(r.tenantList, (x) => x.rps), digits: 0 });
+    out.push({ label: l, unit: 'p50 ms', values: pick(r.tenantList, (x) => x.p50Ms), digits: 2 });
+    out.push({ label: l, unit: 'p99 ms', values: pick(r.tenantList, (x) => x.p99Ms), digits: 2 });
   }
   if (r.params.cases.includes('save')) {
     const size = r.save.saveBytes ? `${(r.save.saveBytes / 1e6).toFixed(0)} MB` : `${r.params.saveMb} MiB`;
@@ -220,9 +241,13 @@ export function renderMarkdown(r: BenchResults): string {
         .join(', ')}`,
     ];
   });
-  const roundLines = (['ping', 'list'] as const).flatMap((c) =>
+  const roundLines = ([
+    ['ping', 'ping'],
+    ['list', 'list'],
+    ['tenant-list', 'tenantList'],
+  ] as const).flatMap(([c, key]) =>
     TARGETS.flatMap((t) => {
-      const x = r[c][t];
+      const x = r[key][t];
       return x ? [`- ${c} \`${t}\`: ${x.roundRps.map((v) => v.toFixed(0)).join(', ')}`] : [];
     }),
   );

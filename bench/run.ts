@@ -2,10 +2,11 @@
  * `npm run bench`: Portcullis against the daemon's socket and HAProxy (Tecnativa-style rules), on a
  * private dockerd. See bench/README.md for what is measured and how to read the output.
  *
- *   tsx bench/run.ts [--duration S] [--connections N] [--only ping,list,save] [--save-mb N]
+ *   tsx bench/run.ts [--duration S] [--connections N] [--only ping,list,tenant-list,save] [--save-mb N]
  *                    [--rounds R] [--targets direct,haproxy,portcullis] [--portcullis-log file|harness]
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,10 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureBusybox, startDockerd, type Dockerd } from '../test/e2e/harness/dockerd.js';
 import { onProcessExit } from '../test/e2e/harness/exit.js';
-import { daemonVersion, removeImage, removeLabelled, startSleepers } from './docker-api.js';
+import { api, createSleepers, daemonVersion, removeImage, removeLabelled, startSleepers } from './docker-api.js';
 import { startHaproxy } from './haproxy.js';
-import { LoadAccumulator, warmUp } from './load.js';
-import { portcullisConfig } from './portcullis-config.js';
+import { LoadAccumulator, warmUp, type Headers } from './load.js';
+import { portcullisConfig, portcullisTenantConfig } from './portcullis-config.js';
 import { launchPortcullis, portcullisBuilt, type PortcullisLogMode } from './portcullis.js';
 import {
   CASES,
@@ -36,6 +37,10 @@ import { buildBigImage, transfer, withPeakRss, type Endpoint } from './save.js';
 const WARMUP_S = 2;
 const SAVE_RUNS = 3;
 const LIST_CONTAINERS = 50;
+const TENANT_CONTAINERS = 500;
+const TENANT_VISIBLE = 10;
+const TENANT_CLIENT = 'alice';
+const OWNER_LABEL = 'io.portcullis.owner';
 const LABEL = 'portcullis.bench';
 const BIG_IMAGE = { repo: 'portcullis-bench-big', tag: 'latest' };
 
@@ -77,7 +82,7 @@ function parseFlags() {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: tsx bench/run.ts [--duration S=10] [--connections N=16] [--only ping,list,save] [--save-mb N=500]\n' +
+      'usage: tsx bench/run.ts [--duration S=10] [--connections N=16] [--only ping,list,tenant-list,save] [--save-mb N=500]\n' +
         '                        [--rounds R=5] [--targets direct,haproxy,portcullis] [--portcullis-log file|harness]\n',
     );
     process.exit(0);
@@ -113,6 +118,21 @@ function cpuModel(): string {
 interface Live {
   endpoint: Endpoint;
   pid?: number;
+  /** extra request headers for this target (the tenant client's bearer token) */
+  headers?: Headers;
+}
+
+/** Length of the JSON array a `GET /containers/json` answers with, through an endpoint. */
+async function countContainers(ep: Endpoint, path: string, headers?: Headers): Promise<number> {
+  if ('socketPath' in ep) {
+    const r = await api(ep.socketPath, 'GET', path);
+    if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+    return (JSON.parse(r.body) as unknown[]).length;
+  }
+  const res = await fetch(`http://${ep.host}:${ep.port}${path}`, { headers });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${body.slice(0, 300)}`);
+  return (JSON.parse(body) as unknown[]).length;
 }
 
 function loadavg(): string {
@@ -138,6 +158,8 @@ async function main(): Promise<number> {
       saveRuns: SAVE_RUNS,
       cases: flags.cases,
       listContainers: LIST_CONTAINERS,
+      tenantContainers: TENANT_CONTAINERS,
+      tenantVisible: TENANT_VISIBLE,
     },
     environment: {
       node: process.version,
@@ -156,6 +178,7 @@ async function main(): Promise<number> {
     },
     ping: {},
     list: {},
+    tenantList: {},
     save: {},
     checks: [],
     notes: [],
@@ -232,12 +255,16 @@ async function main(): Promise<number> {
       }
     }
 
-    const loadCase = async (name: 'ping' | 'list', path: string): Promise<void> => {
-      const targets = [...live];
+    const loadCase = async (
+      name: string,
+      key: 'ping' | 'list' | 'tenantList',
+      path: string,
+      targets: Array<[TargetName, Live]> = [...live],
+    ): Promise<void> => {
       const roundS = flags.durationS / flags.rounds;
       for (const [t, target] of targets) {
         progress(`${name}: warm-up ${t} GET ${path} (${WARMUP_S} s, ${flags.connections} connections)`);
-        await warmUp(target.endpoint, path, flags.connections, WARMUP_S).catch((e: unknown) => {
+        await warmUp(target.endpoint, path, flags.connections, WARMUP_S, target.headers).catch((e: unknown) => {
           progress(`${name}: warm-up of ${t} failed: ${(e as Error).message}`);
         });
       }
@@ -247,7 +274,7 @@ async function main(): Promise<number> {
           // rotate the order each round so no target always runs right after another one
           const [t, target] = targets[(r + k) % targets.length] as [TargetName, Live];
           try {
-            const rps = await acc.get(t)!.round(target.endpoint, path, flags.connections, roundS);
+            const rps = await acc.get(t)!.round(target.endpoint, path, flags.connections, roundS, target.headers);
             progress(`${name} round ${r + 1}/${flags.rounds}: ${t} ${rps.toFixed(0)} req/s (${roundS} s)`);
           } catch (e) {
             results.notes.push(`${name}/${t} round ${r + 1}: ${(e as Error).message}`);
@@ -258,7 +285,7 @@ async function main(): Promise<number> {
       for (const [t, a] of acc) {
         const res = a.result();
         if (!(res.seconds > 0)) continue;
-        results[name][t] = res;
+        results[key][t] = res;
         progress(`${name}: ${t} ${res.rps.toFixed(0)} req/s, p50 ${res.p50Ms.toFixed(2)} ms, p99 ${res.p99Ms.toFixed(2)} ms`);
         if (res.non2xx > 0 || res.errors > 0) {
           results.notes.push(`${name}/${t}: ${res.non2xx} non-2xx responses and ${res.errors} errors out of ${res.requests} (only 2xx count toward req/s)`);
@@ -267,7 +294,7 @@ async function main(): Promise<number> {
     };
 
     // --- case 1: ping
-    if (flags.cases.includes('ping')) await loadCase('ping', '/_ping');
+    if (flags.cases.includes('ping')) await loadCase('ping', 'ping', '/_ping');
 
     // --- case 2: container list with running containers
     if (flags.cases.includes('list')) {
@@ -276,14 +303,62 @@ async function main(): Promise<number> {
       await startSleepers(d.socket, LIST_CONTAINERS, LABEL);
       await new Promise((r) => setTimeout(r, 3000)); // let dockerd finish its start-up work for them
       try {
-        await loadCase('list', '/containers/json');
+        await loadCase('list', 'list', '/containers/json');
       } finally {
         progress('removing the containers');
         await removeLabelled(d.socket, LABEL);
       }
     }
 
-    // --- case 3: image save
+    // --- case 3: container list of a tenant (ownership filter pushed down) against the unfiltered list
+    if (flags.cases.includes('tenant-list')) {
+      const path = '/containers/json?all=1';
+      const targets: Array<[TargetName, Live]> = [];
+      const direct = live.get('direct');
+      if (direct) targets.push(['direct', direct]);
+      let stopTenant: (() => Promise<void>) | undefined;
+      if (live.has('portcullis')) {
+        // a second Portcullis with the tenant configuration, only for this case
+        const token = randomBytes(24).toString('hex');
+        try {
+          const p = await launchPortcullis(portcullisTenantConfig(d.socket, token), flags.logMode, 'bench');
+          let stopping: Promise<void> | undefined;
+          stopTenant = () => (stopping ??= p.stop());
+          stops.push(['tenant portcullis', stopTenant]);
+          targets.push(['portcullis', { endpoint: tcpEndpoint(p.address), pid: p.pid, headers: { authorization: `Bearer ${token}` } }]);
+          progress(`tenant-list: portcullis (tenant config, client ${TENANT_CLIENT} by token) listening on ${p.address} (pid ${p.pid})`);
+        } catch (e) {
+          results.notes.push(`tenant-list: portcullis with the tenant config failed to start: ${(e as Error).message.replace(/\s+/g, ' ').slice(0, 600)}`);
+          progress(`tenant-list: portcullis unavailable: ${(e as Error).message}`);
+        }
+      }
+      if (live.has('haproxy')) results.notes.push('tenant-list: haproxy not measured (it has no notion of tenants)');
+      progress(`creating ${TENANT_CONTAINERS} busybox containers (not started), ${TENANT_VISIBLE} owned by ${TENANT_CLIENT}`);
+      stops.push(['tenant-list containers', async () => void (await removeLabelled(d.socket, LABEL))]);
+      try {
+        await createSleepers(d.socket, TENANT_CONTAINERS, LABEL, {
+          count: TENANT_VISIBLE,
+          labels: { [OWNER_LABEL]: TENANT_CLIENT },
+        });
+        // sanity check: how many containers each target answers with
+        for (const [t, target] of targets) {
+          const n = await countContainers(target.endpoint, path, target.headers);
+          const want = t === 'direct' ? TENANT_CONTAINERS : TENANT_VISIBLE;
+          progress(`tenant-list: ${t} lists ${n} containers`);
+          if (n !== want) results.notes.push(`tenant-list/${t}: GET ${path} listed ${n} containers, expected ${want}`);
+        }
+        await loadCase('tenant-list', 'tenantList', path, targets);
+      } finally {
+        progress('removing the containers');
+        await removeLabelled(d.socket, LABEL);
+        if (stopTenant) {
+          progress('stopping the tenant portcullis');
+          await stopTenant().catch(() => undefined);
+        }
+      }
+    }
+
+    // --- case 4: image save
     if (flags.cases.includes('save')) {
       progress(`building a ${flags.saveMb} MiB image`);
       const name = `${BIG_IMAGE.repo}:${BIG_IMAGE.tag}`;
