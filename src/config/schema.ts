@@ -4,6 +4,7 @@ import { constraintsSchema } from '../policy/constraints.js';
 import type { PolicySpec } from '../policy/types.js';
 import { tenancySchema } from '../tenancy/model.js';
 import { redactionSchema } from '../filter/redact.js';
+import { mutationSchema } from '../mutate/create.js';
 import { parseSanSpec } from '../identity/certificate.js';
 import { parseSourceEntry, SourceError } from '../identity/source.js';
 import { parseTokenHash, TOKEN_PATTERN, tokenDigestHex } from '../identity/token.js';
@@ -149,7 +150,7 @@ const rule = z
   });
 
 const policy = z
-  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional(), redact: redactionSchema.optional() })
+  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional(), redact: redactionSchema.optional(), mutate: mutationSchema.optional() })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.rules.forEach((r, i) => {

@@ -8,6 +8,7 @@ import { chainInspectors } from '../inspect/chain.js';
 import { createTenancyInspector } from '../tenancy/inspector.js';
 import { mergeTenancy, type TenancyOverrides } from '../tenancy/model.js';
 import { createRedactionInspector, mergeRedaction, type RedactionOverrides } from '../filter/redact.js';
+import { createMutationInspector, mergeMutation, type MutationOverrides } from '../mutate/create.js';
 import type { CompiledPolicy, Decision, PolicySpec, RequestFacts, RuleSpec } from './types.js';
 
 /** A config mistake; `path` points into the config (`['policies','ci','rules',2,'allow',1]`). */
@@ -124,24 +125,36 @@ function ruleChain(chain: readonly string[], own: ReadonlyMap<string, Rule[]>): 
  * the constraints along the chain, base first (a child's keys override its base's, nested objects
  * key by key), when any policy of the chain has some. Tenancy: merged the same way, on when
  * `ownership` ends up true. With both, tenancy runs first and the constraints judge the request
- * as tenancy changed it (pinned IDs, labelled body).
+ * as tenancy changed it (pinned IDs, labelled body). Mutation (`mutate`, merged the same way) runs
+ * between them: what is forwarded is mutated, then checked.
+ *
+ * @throws PolicyError when `mutate.labels` would overwrite the tenancy owner label.
  */
 function inspectorFor(chain: readonly string[], specs: ReadonlyMap<string, PolicySpec>): Inspector | null {
   const overrides: ConstraintOverrides[] = [];
   const tenancyOverrides: TenancyOverrides[] = [];
   const redactOverrides: RedactionOverrides[] = [];
+  const mutateOverrides: MutationOverrides[] = [];
   for (const name of [...chain].reverse()) {
     const spec = specs.get(name);
     if (spec?.constraints !== undefined) overrides.push(spec.constraints);
     if (spec?.tenancy !== undefined) tenancyOverrides.push(spec.tenancy);
     if (spec?.redact !== undefined) redactOverrides.push(spec.redact);
+    if (spec?.mutate !== undefined) mutateOverrides.push(spec.mutate);
   }
   const tenancy = mergeTenancy(...tenancyOverrides);
   const redaction = mergeRedaction(...redactOverrides);
-  // Tenancy first (it pins references and mutates bodies), then redaction, then the constraints,
-  // which judge the request as it will be forwarded.
+  const mutation = mergeMutation(...mutateOverrides);
+  if (tenancy !== null && mutation !== null && Object.hasOwn(mutation.labels, tenancy.label)) {
+    // The nearest policy of the chain that forces the label is the one to fix.
+    const name = chain.find((n) => Object.hasOwn(specs.get(n)?.mutate?.labels ?? {}, tenancy.label)) as string;
+    throw new PolicyError(`mutate.labels must not set the tenancy owner label "${tenancy.label}"`, ['policies', name, 'mutate', 'labels', tenancy.label]);
+  }
+  // Tenancy first (it pins references and labels bodies), then mutation, then redaction, then the
+  // constraints, which judge the request as it will be forwarded.
   const stages = [
     tenancy === null ? null : createTenancyInspector(tenancy),
+    mutation === null ? null : createMutationInspector(mutation),
     redaction === null ? null : createRedactionInspector(redaction),
     overrides.length === 0 ? null : createInspector(mergeConstraints(HARDENED_CONSTRAINTS, ...overrides)),
   ].filter((s): s is Inspector => s !== null);

@@ -2,6 +2,7 @@ import type { Operation } from '../catalogue/operation.js';
 import type { Inspector } from '../inspect/types.js';
 import type { TenancyOverrides } from '../tenancy/model.js';
 import type { RedactionOverrides } from '../filter/redact.js';
+import type { MutationOverrides } from '../mutate/create.js';
 import type { ConstraintOverrides } from './constraints/model.js';
 
 /** A rule as written in the config file (after schema validation, before compilation). */
@@ -31,6 +32,11 @@ export interface PolicySpec {
   readonly tenancy?: TenancyOverrides;
   /** Redaction of container inspect answers (README, "Tenants"): keys left out come from the base. */
   readonly redact?: RedactionOverrides;
+  /**
+   * Mutation of ContainerCreate bodies (docs/mutation.md): forced labels and hardening, resource
+   * defaults and caps. Keys left out come from the base (`labels` and the limits key by key).
+   */
+  readonly mutate?: MutationOverrides;
 }
 
 /** What the policy engine sees of a request. */

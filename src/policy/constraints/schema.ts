@@ -11,14 +11,14 @@ import { parseBytes } from './util.js';
  */
 
 // Typed values (policies written in code) are read as the text the loader would hand over.
-const asText = (v: unknown): unknown => (typeof v === 'boolean' || typeof v === 'number' ? String(v) : v);
+export const asText = (v: unknown): unknown => (typeof v === 'boolean' || typeof v === 'number' ? String(v) : v);
 
-const bool = z.preprocess(
+export const bool = z.preprocess(
   asText,
   z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], 'must be true or false').transform((s) => s.toLowerCase() === 'true'),
 );
 
-const bytes = z.preprocess(
+export const bytes = z.preprocess(
   asText,
   z.string('must be a size').transform((s, ctx) => {
     const n = parseBytes(s);
@@ -30,7 +30,7 @@ const bytes = z.preprocess(
   }),
 );
 
-const count = z.preprocess(asText, z.string('must be a non-negative integer').regex(/^[0-9]+$/, 'must be a non-negative integer').transform(Number));
+export const count = z.preprocess(asText, z.string('must be a non-negative integer').regex(/^[0-9]+$/, 'must be a non-negative integer').transform(Number));
 
 const nonEmpty = z.string().min(1, 'must not be empty');
 const list = z.array(nonEmpty);
