@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -19,6 +18,7 @@ import { docker, dockerApi } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
+import { httpRequest } from './harness/wire.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -78,36 +78,6 @@ function tlsEnv(certPath: string): Record<string, string> {
   return { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certPath };
 }
 
-/** A plain HTTP request to 127.0.0.1:port from a chosen local address. */
-function request(
-  port: number,
-  method: string,
-  path: string,
-  opts: { localAddress?: string; headers?: Record<string, string>; body?: unknown } = {},
-): Promise<{ status: number; text: string }> {
-  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent: false,
-        ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
-        headers: { ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}), ...opts.headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 describe('portcullis certs', () => {
   let dir: string;
@@ -343,7 +313,7 @@ e2eSuite('identities through the proxy', (ctx) => {
 
     it('plain HTTP on the TLS port gets no HTTP answer', async () => {
       const since = proxy.logs().length;
-      await assert.rejects(request(tcpPort(host), 'GET', '/_ping'));
+      await assert.rejects(httpRequest(tcpPort(host), 'GET', '/_ping'));
       assert.equal(proxy.logs().length, since);
     });
   });
@@ -519,7 +489,7 @@ e2eSuite('identities through the proxy', (ctx) => {
       const res = await docker(proxy.host(), ['ps'], { dockerConfigDir: configDirs.none! });
       assert.notEqual(res.code, 0, res.stdout);
       assert.match(res.stderr, /PC_UNKNOWN_CLIENT/);
-      const raw = await request(port, 'GET', '/v1.41/containers/json');
+      const raw = await httpRequest(port, 'GET', '/v1.41/containers/json');
       assert.equal(raw.status, 403, raw.text);
       assert.match(raw.text, /PC_UNKNOWN_CLIENT/);
       const line = await waitForDecision(proxy, 'the refusal', (l) => l.status === 403, since);
@@ -533,14 +503,14 @@ e2eSuite('identities through the proxy', (ctx) => {
       assert.notEqual(res.code, 0, res.stdout);
       assert.match(res.stderr, /PC_UNKNOWN_TOKEN/);
       assert.ok(!res.stderr.includes(wrong), 'the refusal quotes the token');
-      const raw = await request(port, 'GET', '/v1.41/containers/json', { headers: { Authorization: `Bearer ${wrong}` } });
+      const raw = await httpRequest(port, 'GET', '/v1.41/containers/json', { headers: { Authorization: `Bearer ${wrong}` } });
       assert.equal(raw.status, 401, raw.text);
       assert.match(raw.text, /PC_UNKNOWN_TOKEN/);
       const line = await waitForDecision(proxy, 'the 401', (l) => l.status === 401, since);
       assert.equal(line.decision, 'deny');
       assert.equal(line.rule, 'PC_UNKNOWN_TOKEN');
       // a known token sent with another scheme is refused too, rather than ignored
-      const basic = await request(port, 'GET', '/v1.41/containers/json', { headers: { Authorization: `Basic ${alice}` } });
+      const basic = await httpRequest(port, 'GET', '/v1.41/containers/json', { headers: { Authorization: `Basic ${alice}` } });
       assert.equal(basic.status, 401, basic.text);
       await proxy.stop();
       const everything = JSON.stringify(proxy.allLogs());
@@ -589,7 +559,7 @@ clients:
       const body = { Image: BUSYBOX_IMAGE, Cmd: ['true'], HostConfig: { NetworkMode: 'none' } };
       const since = proxy.logs().length;
       const otherName = containerName('src-other');
-      const denied = await request(port, 'POST', `/v1.41/containers/create?name=${otherName}`, { localAddress: '127.0.0.2', body });
+      const denied = await httpRequest(port, 'POST', `/v1.41/containers/create?name=${otherName}`, { localAddress: '127.0.0.2', body });
       assert.equal(denied.status, 403, denied.text);
       assert.match(denied.text, /portcullis: ContainerCreate denied/);
       const deniedLine = await waitForDecision(proxy, 'the denial from 127.0.0.2', (l) => l.operation === 'ContainerCreate', since);
@@ -599,7 +569,7 @@ clients:
       const localName = containerName('src-local');
       const since2 = proxy.logs().length;
       try {
-        const allowed = await request(port, 'POST', `/v1.41/containers/create?name=${localName}`, { localAddress: '127.0.0.1', body });
+        const allowed = await httpRequest(port, 'POST', `/v1.41/containers/create?name=${localName}`, { localAddress: '127.0.0.1', body });
         assert.equal(allowed.status, 201, allowed.text);
         const allowedLine = await waitForDecision(proxy, 'the create from 127.0.0.1', (l) => l.operation === 'ContainerCreate', since2);
         assert.equal(allowedLine.client, 'local');
@@ -626,10 +596,10 @@ clients:
     });
 
     it('an address no client lists is refused on a listener without a policy', async () => {
-      const res = await request(port, 'GET', '/_ping', { localAddress: '127.0.0.3' });
+      const res = await httpRequest(port, 'GET', '/_ping', { localAddress: '127.0.0.3' });
       assert.equal(res.status, 403, res.text);
       assert.match(res.text, /PC_UNKNOWN_CLIENT/);
-      const ok = await request(port, 'GET', '/_ping', { localAddress: '127.0.0.2' });
+      const ok = await httpRequest(port, 'GET', '/_ping', { localAddress: '127.0.0.2' });
       assert.equal(ok.status, 200, ok.text);
     });
   });

@@ -6,19 +6,18 @@
  * 6th container is refused; a name taken by the other tenant is a Conflict that does not leak its ID.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { waitFor, waitForDecision } from './harness/background.js';
-import { docker, dockerApi, dockerBinary, dockerEnv, exitCode, type DockerResult } from './harness/docker-cli.js';
+import { spawnDocker, waitFor, waitForDecision } from './harness/background.js';
+import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type DecisionLine, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
+import { httpRequest } from './harness/wire.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const OWNER_LABEL = 'io.portcullis.owner';
@@ -26,58 +25,11 @@ const QUOTA = 5; // examples/tenants.yaml: quotas.containers
 
 type Tenant = 'alice' | 'bob';
 
-/** `docker events`-style long-running CLI with a given DOCKER_CONFIG (the harness's spawnDocker makes its own, token-less). */
-function spawnAs(host: string, configDir: string, args: string[]) {
-  const child = spawn(dockerBinary(), args, { env: dockerEnv(host, configDir), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  let exited: number | undefined;
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const closed = new Promise<number>((resolve) => child.on('close', (code, sig) => resolve((exited = exitCode(code, sig)))));
-  return {
-    stdout: () => out,
-    async waitForStdout(re: RegExp, timeoutMs = 10_000): Promise<void> {
-      await waitFor(`docker ${args.join(' ')} to print ${re}`, () => re.test(out) || exited !== undefined, timeoutMs).catch((e: Error) => {
-        throw new Error(`${e.message}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`);
-      });
-      if (!re.test(out)) throw new Error(`docker ${args.join(' ')} exited (${exited}) before printing ${re}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`);
-    },
-    async stop(): Promise<number> {
-      if (exited === undefined) child.kill('SIGTERM');
-      return closed;
-    },
-  };
-}
-
 /** A raw request through the proxy with a bearer token, for operations the CLI never reaches (it inspects first). */
 function rawRequest(host: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
   const m = /^tcp:\/\/127\.0\.0\.1:(\d+)$/.exec(host);
   assert.ok(m, host);
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: Number(m[1]),
-        method,
-        path,
-        agent: false,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return httpRequest(Number(m[1]), method, path, { headers: { Authorization: `Bearer ${token}` }, body });
 }
 
 e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
@@ -273,7 +225,7 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
 
   it("bob's docker events shows his own container events and none of alice's", async () => {
     const since = proxy.logs().length;
-    const events = spawnAs(proxy.host(), configDirs.bob, ['events', '--filter', 'type=container', '--format', '{{.Actor.Attributes.name}} {{.Action}}']);
+    const events = await spawnDocker(proxy.host(), ['events', '--filter', 'type=container', '--format', '{{.Actor.Attributes.name}} {{.Action}}'], { configDir: configDirs.bob });
     const aliceName = `pc-ten-ev-alice-${tag}`;
     try {
       // The stream is established once it delivers one of bob's own events (the decision line comes only at its end).

@@ -34,14 +34,17 @@ export function waitForDecision(proxy: Proxy, what: string, pred: (l: DecisionLi
 }
 
 export interface BackgroundDocker {
+  /** everything printed on stdout so far */
+  stdout(): string;
   /** resolves once `re` matches everything printed so far; rejects if the CLI exits first */
   waitForStdout(re: RegExp, timeoutMs?: number): Promise<void>;
-  /** SIGTERM, then the exit code; removes the CLI's config directory */
+  /** SIGTERM, then the exit code; removes the CLI's config directory if it made one */
   stop(): Promise<number>;
 }
 
-export async function spawnDocker(host: string, args: string[]): Promise<BackgroundDocker> {
-  const configDir = await mkdtemp(join(tmpdir(), 'pc-dockercfg-'));
+/** A long-running docker CLI; `configDir` (e.g. one holding a client's token) is used as given, else a fresh empty one. */
+export async function spawnDocker(host: string, args: string[], given?: { configDir: string }): Promise<BackgroundDocker> {
+  const configDir = given?.configDir ?? (await mkdtemp(join(tmpdir(), 'pc-dockercfg-')));
   const child = spawn(dockerBinary(), args, { env: dockerEnv(host, configDir), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -50,6 +53,7 @@ export async function spawnDocker(host: string, args: string[]): Promise<Backgro
   child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
   const closed = new Promise<number>((resolve) => child.on('close', (code, sig) => resolve((exited = exitCode(code, sig)))));
   return {
+    stdout: () => out,
     async waitForStdout(re, timeoutMs = 10_000) {
       await waitFor(`docker ${args.join(' ')} to print ${re}`, () => re.test(out) || exited !== undefined, timeoutMs).catch((e: Error) => {
         throw new Error(`${e.message}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`);
@@ -59,7 +63,7 @@ export async function spawnDocker(host: string, args: string[]): Promise<Backgro
     async stop() {
       if (exited === undefined) child.kill('SIGTERM');
       const code = await closed;
-      await rm(configDir, { recursive: true, force: true });
+      if (given === undefined) await rm(configDir, { recursive: true, force: true });
       return code;
     },
   };

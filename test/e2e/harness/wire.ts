@@ -4,6 +4,7 @@
  * Upgrade header, a request sent only in part or abandoned. The bytes are written exactly as given and
  * the answers are parsed here.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -208,4 +209,35 @@ export function splitResponses(data: Buffer, headIndexes: ReadonlySet<number> = 
     offset = pos;
   }
   return { responses, rest: data.subarray(offset) };
+}
+
+/** A plain HTTP request to 127.0.0.1:port from a chosen local address. */
+export function httpRequest(
+  port: number,
+  method: string,
+  path: string,
+  opts: { localAddress?: string; headers?: Record<string, string>; body?: unknown } = {},
+): Promise<{ status: number; text: string }> {
+  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent: false,
+        ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+        headers: { ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}), ...opts.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
