@@ -3,7 +3,7 @@ import { OPERATIONS_BY_ID } from '../../src/catalogue/operations.js';
 import type { InspectVerdict, Inspector } from '../../src/inspect/types.js';
 import { createTenancyInspector } from '../../src/tenancy/inspector.js';
 import { mergeTenancy } from '../../src/tenancy/model.js';
-import { fakeLookup, j, type LookupAnswer } from '../policy/constraints/helpers.js';
+import { fakeLookup, inspectWith, j, type LookupAnswer } from '../policy/constraints/helpers.js';
 
 export { fakeLookup, j };
 
@@ -37,20 +37,7 @@ export interface Req {
 }
 
 export async function run(r: Req, inspector: Inspector = createTenancyInspector(mergeTenancy({ ownership: true })!)): Promise<InspectVerdict> {
-  const op = OPERATIONS_BY_ID.get(r.op);
-  assert.ok(op, r.op);
-  assert.ok(inspector.wants(op), `should want ${r.op}`);
-  return inspector.check({
-    op,
-    method: op.method,
-    path: op.path,
-    params: r.params ?? {},
-    query: new Map(Object.entries(r.query ?? {})),
-    version: null,
-    client: r.client ?? 'alice',
-    body: r.body === undefined ? null : j(r.body),
-    lookup: r.lookup ?? daemon(),
-  });
+  return inspectWith(inspector, { ...r, client: r.client ?? 'alice', lookup: r.lookup ?? daemon() });
 }
 
 export function expectHidden(v: InspectVerdict, message: string, status = 404): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { OPERATIONS_BY_ID } from '../../../src/catalogue/operations.js';
 import { JsonNumber, type JsonObject, type JsonValue } from '../../../src/inspect/json-value.js';
-import type { InspectRequest, InspectVerdict } from '../../../src/inspect/types.js';
+import type { InspectRequest, InspectVerdict, Inspector } from '../../../src/inspect/types.js';
 import { createInspector, HARDENED_CONSTRAINTS, mergeConstraints, type ConstraintOverrides } from '../../../src/policy/constraints.js';
 
 /** Plain data to a canonical decoded body: numbers become JsonNumber, as the Go-style decoder gives them. */
@@ -40,10 +40,13 @@ export interface Req {
   constraints?: ConstraintOverrides;
 }
 
-export async function check(r: Req): Promise<InspectVerdict> {
+/** Runs `inspector` on a request to `op` as the proxy would hand it over. */
+export async function inspectWith(
+  inspector: Inspector,
+  r: { op: string; params?: Record<string, string>; query?: Record<string, string[]>; body?: unknown; client: string; lookup: InspectRequest['lookup'] },
+): Promise<InspectVerdict> {
   const op = OPERATIONS_BY_ID.get(r.op);
   assert.ok(op, r.op);
-  const inspector = createInspector(mergeConstraints(HARDENED_CONSTRAINTS, r.constraints ?? {}));
   assert.ok(inspector.wants(op), `inspector should want ${r.op}`);
   return inspector.check({
     op,
@@ -52,10 +55,15 @@ export async function check(r: Req): Promise<InspectVerdict> {
     params: r.params ?? {},
     query: new Map(Object.entries(r.query ?? {})),
     version: null,
-    client: 'test',
+    client: r.client,
     body: r.body === undefined ? null : j(r.body),
-    lookup: r.lookup ?? fakeLookup(),
+    lookup: r.lookup,
   });
+}
+
+export async function check(r: Req): Promise<InspectVerdict> {
+  const inspector = createInspector(mergeConstraints(HARDENED_CONSTRAINTS, r.constraints ?? {}));
+  return inspectWith(inspector, { ...r, client: 'test', lookup: r.lookup ?? fakeLookup() });
 }
 
 /** Expects the request to pass; a check on an existing container also pins its ID (see pins). */
