@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { OPERATIONS_BY_ID } from '../../src/catalogue/operations.js';
 import type { InspectVerdict, Inspector } from '../../src/inspect/types.js';
 import { createTenancyInspector } from '../../src/tenancy/inspector.js';
 import { mergeTenancy } from '../../src/tenancy/model.js';
