@@ -6,7 +6,8 @@ import type { InspectRequest, InspectVerdict, Inspector } from './types.js';
  * Runs `first`, then `second` on the request as `first` changed it (its pinned path parameters,
  * query and body), so the later checks judge what will be forwarded. The first refusal wins;
  * when both allow, the later stage's params, query and body win where it sets them, and their
- * response filters both apply (the first stage's last, so it sees what the client will).
+ * response filters both apply (the first stage's last, so it sees what the client will). So do
+ * their event filters, and an event the later stage drops never reaches the first.
  */
 export function chainInspectors(first: Inspector, second: Inspector): Inspector {
   return {
@@ -32,12 +33,24 @@ export function chainInspectors(first: Inspector, second: Inspector): Inspector 
       const fa = a.response;
       const fb = b.response;
       const response = fa === undefined ? fb : fb === undefined ? fa : (v: JsonValue) => fa(fb(v));
+      const ea = a.events;
+      const eb = b.events;
+      const events =
+        ea === undefined
+          ? eb
+          : eb === undefined
+            ? ea
+            : (v: JsonValue): JsonValue | null => {
+                const inner = eb(v);
+                return inner === null ? null : ea(inner);
+              };
       return {
         allowed: true,
         ...(params === undefined ? {} : { params }),
         ...(query === undefined ? {} : { query }),
         ...(body === undefined ? {} : { body }),
         ...(response === undefined ? {} : { response }),
+        ...(events === undefined ? {} : { events }),
       };
     },
   };

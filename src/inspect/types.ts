@@ -34,6 +34,11 @@ export type InspectVerdict =
       readonly query?: ReadonlyMap<string, readonly string[]>;
       /** rewrites a successful JSON answer before the client sees it (e.g. redaction) */
       readonly response?: (body: JsonValue) => JsonValue;
+      /**
+       * Filters a stream of JSON values (the events stream) one value at a time: null drops the
+       * event, anything else is sent instead of it.
+       */
+      readonly events?: (event: JsonValue) => JsonValue | null;
     }
   | {
       readonly allowed: false;

@@ -106,6 +106,8 @@ export type Inspected =
       readonly target: string;
       /** rewrites a successful JSON answer before the client sees it, or null */
       readonly response: ((body: JsonValue) => JsonValue) | null;
+      /** filters a successful answer's stream of JSON values (the events stream) one at a time, or null */
+      readonly events: ((event: JsonValue) => JsonValue | null) | null;
     }
   | Refusal;
 
@@ -148,7 +150,13 @@ export async function inspect(
     target = pinned;
   }
   const response = verdict.response ?? null;
-  if (raw === null) return { allowed: true, body: null, target, response };
+  const events = verdict.events ?? null;
+  if (response !== null && events !== null) {
+    // A held answer never ends for a stream, and a streamed one skips the held filter: neither
+    // would apply what was asked.
+    return refuse('PC_INSPECT_FAILED', op.id, 'the answer cannot be both held whole and filtered as a stream', m);
+  }
+  if (raw === null) return { allowed: true, body: null, target, response, events };
   const forwarded = verdict.body ?? body;
-  return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8'), target, response };
+  return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8'), target, response, events };
 }

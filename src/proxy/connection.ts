@@ -6,8 +6,10 @@ import { errorResponse } from '../http/error-response.js';
 import { forwardHead } from '../http/forward-head.js';
 import { parseRequestHead, type RequestHead } from '../http/request-head.js';
 import { rewriteJsonResponse } from '../http/rewrite-response.js';
+import { JsonStreamFilter } from '../http/json-stream-filter.js';
 import type { JsonValue } from '../inspect/json-value.js';
-import { ResponseTracker } from '../http/response-tracker.js';
+import { streamSchemaFor } from '../inspect/stream-schemas.js';
+import { ResponseTracker, type TrackEvent } from '../http/response-tracker.js';
 import { isRefusal, type ConnectionIdentity, type Refusal as IdentifyRefusal } from '../identity/identify.js';
 import type { DecisionLog } from '../log/decision-log.js';
 import type { CompiledPolicy } from '../policy/types.js';
@@ -104,6 +106,8 @@ interface Exchange {
   filter: ((body: JsonValue) => JsonValue) | null;
   held: Buffer[] | null;
   heldSize: number;
+  /** filters the answer's stream of JSON values (events) as it passes, or null */
+  stream: JsonStreamFilter | null;
 }
 
 type Body =
@@ -299,6 +303,7 @@ export class ClientConnection {
       filter: null,
       held: null,
       heldSize: 0,
+      stream: null,
     };
   }
 
@@ -427,6 +432,14 @@ export class ClientConnection {
     if (result.response !== null) {
       this.ex!.filter = result.response;
       this.ex!.held = [];
+    }
+    if (result.events !== null) {
+      this.ex!.stream = new JsonStreamFilter({
+        filter: result.events,
+        schema: streamSchemaFor(m.op.id),
+        headRequest: this.headRequest,
+        sink: (out) => this.writeClient(out),
+      });
     }
     this.forward(head, m, result.body, result.target);
     this.pump();
@@ -647,6 +660,10 @@ export class ClientConnection {
       this.holdResponse(d, ev);
       return;
     }
+    if (this.ex.stream !== null) {
+      this.streamResponse(d, ev);
+      return;
+    }
     switch (ev.kind) {
       case 'more':
         this.writeClient(d);
@@ -682,7 +699,7 @@ export class ClientConnection {
    * A filtered answer is held until complete, then rewritten and sent with its own framing.
    * `d` may be a view into the reusable read buffer, so what is held is a copy.
    */
-  private holdResponse(d: Buffer, ev: ReturnType<ResponseTracker['feed']>): void {
+  private holdResponse(d: Buffer, ev: TrackEvent): void {
     const ex = this.ex!;
     if (ev.kind === 'error' || ev.kind === 'hijack' || (ev.kind === 'complete' && ev.end !== d.length)) {
       this.destroy();
@@ -710,6 +727,45 @@ export class ClientConnection {
     this.finishExchange();
   }
 
+  /**
+   * A stream filtered as it passes: each value goes to the client once complete and filtered,
+   * through writeClient, so a client that stops reading still pauses the daemon.
+   */
+  private streamResponse(d: Buffer, ev: TrackEvent): void {
+    const stream = this.ex!.stream!;
+    if (ev.kind === 'error' || ev.kind === 'hijack' || (ev.kind === 'complete' && ev.end !== d.length)) {
+      this.destroy();
+      return;
+    }
+    if (!stream.feed(d)) {
+      this.streamFailed();
+      return;
+    }
+    if (ev.kind !== 'complete') return;
+    if (!stream.done) {
+      this.destroy();
+      return;
+    }
+    this.responseDone = true;
+    // A Content-Length answer re-framed as close-delimited (HTTP/1.0) ends only with the connection.
+    if (stream.closes) this.keepAlive = false;
+    if (!this.requestDone) {
+      this.keepAlive = false;
+      this.body = null;
+    }
+    this.finishExchange();
+  }
+
+  /**
+   * A value that cannot be filtered ends the stream. The head is out, so no error answer can
+   * follow; cutting the connection is the only way the client never gets the value unfiltered.
+   */
+  private streamFailed(): void {
+    this.ex!.rule = 'PC_INSPECT_FAILED';
+    this.ex!.decision = 'deny';
+    this.destroy();
+  }
+
   private enterRaw(): void {
     this.phase = Phase.Raw;
     this.ex!.status = this.tracker.status;
@@ -735,6 +791,10 @@ export class ClientConnection {
       return;
     }
     if (this.ex !== null && this.tracker.untilClose) {
+      if (this.ex.stream !== null && !this.ex.stream.end()) {
+        this.streamFailed();
+        return;
+      }
       // A close-delimited body ends here, and only a close can tell the client so.
       this.up?.destroy();
       this.up = null;
