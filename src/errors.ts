@@ -49,7 +49,7 @@ export const Errors = {
   // Multi-tenancy (docs/tenancy.md): ownership by label, visibility, quotas.
   PC_HIDDEN: def('PC_HIDDEN', 404, 'the object does not exist or belongs to another client (answered in dockerd\'s own words)'),
   PC_QUOTA_CONTAINERS: def('PC_QUOTA_CONTAINERS', 403, 'the client already owns as many containers as tenancy.quotas.containers allows'),
-  PC_TENANCY_UNSUPPORTED: def('PC_TENANCY_UNSUPPORTED', 403, 'an operation that would reveal or touch other clients\' objects and cannot be confined yet'),
+  PC_SHARED_READ_ONLY: def('PC_SHARED_READ_ONLY', 403, 'a change to an object the policy shares with the client, which may read and use it but not change it'),
   PC_TENANCY_FILTERS: def('PC_TENANCY_FILTERS', 403, 'a filters query parameter that is not the JSON dockerd reads, so the owner filter cannot be merged into it'),
   // Identification (docs/identities.md): who is asking decides the policy.
   PC_UNKNOWN_TOKEN: def('PC_UNKNOWN_TOKEN', 401, 'an Authorization header that is not "Bearer <token>" with the token of a configured client'),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { compilePolicies, PolicyError } from '../policy/compile.js';
+import { compilePolicies, PolicyError, tenancyOf } from '../policy/compile.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { AddressError, formatAddress, parseAddress, sameAddress, type Address } from './address.js';
 import { DEFAULT_CONFIG } from './default.js';
@@ -249,6 +249,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   let policies = new Map<string, CompiledPolicy>();
   try {
     policies = compilePolicies(file.policies);
+    checkPrefixedClients(file, listeners, src);
   } catch (error) {
     if (!(error instanceof PolicyError)) throw error;
     src.at(src.locate(error.path).offset, error.path, error.message);
@@ -267,6 +268,27 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     log: file.log,
   };
   return { source: name, config, policies };
+}
+
+/** A client name that can prefix container, volume and network names, and whose prefix `<name>.` no other client's contains. */
+const PREFIXABLE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/**
+ * Clients of a policy with `tenancy.names: prefix` lend their names to the daemon's object names
+ * (`<client>.<name>`): a "." or "@" in a client name would make one client's name space overlap
+ * another's, or be a name dockerd refuses.
+ */
+function checkPrefixedClients(file: FileConfig, listeners: readonly ListenerConfig[], src: Source): void {
+  const prefixes = (policy: string | undefined): boolean => policy !== undefined && tenancyOf(file.policies, policy)?.names === 'prefix';
+  const message = (name: string): string =>
+    `"${name}" cannot name a tenant whose object names are prefixed (tenancy.names: prefix): use letters, digits, "_" and "-" only`;
+  file.clients.forEach((c, i) => {
+    if (prefixes(c.policy) && !PREFIXABLE.test(c.name)) src.at(src.locate(['clients', i, 'name']).offset, ['clients', i, 'name'], message(c.name));
+  });
+  listeners.forEach((l, i) => {
+    // Unrecognised clients of a listener with a policy go by the listener's name.
+    if (prefixes(l.policy) && !PREFIXABLE.test(l.name)) src.at(src.locate(['listeners', i, 'name']).offset, ['listeners', i, 'name'], message(l.name));
+  });
 }
 
 function resolveListeners(file: FileConfig, listen: readonly string[] | undefined, problems: ConfigProblem[]): ListenerConfig[] {

@@ -5,14 +5,14 @@ import { ChunkedDecoder } from './chunked.js';
 
 /**
  * Rewrites one complete response (head and body, as the daemon sent it) whose JSON body a
- * filter changes. Anything but a 200 with a JSON body passes unchanged: errors are the
- * daemon's to word. Returns null when the body cannot be read, so the caller fails closed.
+ * filter changes. Anything but a 200 (or a create's 201) with a JSON body passes unchanged:
+ * errors are the daemon's to word. Returns null when the body cannot be read, so the caller fails closed.
  */
 export function rewriteJsonResponse(raw: Buffer, filter: (body: JsonValue) => JsonValue, headRequest: boolean): Buffer | null {
   const end = raw.indexOf('\r\n\r\n');
   if (end === -1) return null;
   const head = raw.toString('latin1', 0, end);
-  if (headRequest || !/^HTTP\/1\.[01] 200 /.test(head)) return raw;
+  if (headRequest || !/^HTTP\/1\.[01] 20[01] /.test(head)) return raw;
   const lines = head.split('\r\n');
   const chunked = lines.some((l) => /^transfer-encoding:\s*chunked\s*$/i.test(l));
   let body: Buffer;

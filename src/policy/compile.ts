@@ -6,7 +6,7 @@ import { createInspector, HARDENED_CONSTRAINTS, mergeConstraints, type Constrain
 import { EXPLICIT_ONLY, parseSelector } from './selectors.js';
 import { chainInspectors } from '../inspect/chain.js';
 import { createTenancyInspector } from '../tenancy/inspector.js';
-import { mergeTenancy, type TenancyOverrides } from '../tenancy/model.js';
+import { mergeTenancy, type Tenancy, type TenancyOverrides } from '../tenancy/model.js';
 import { createRedactionInspector, mergeRedaction, type RedactionOverrides } from '../filter/redact.js';
 import { createMutationInspector, mergeMutation, type MutationOverrides } from '../mutate/create.js';
 import type { CompiledPolicy, Decision, PolicySpec, RequestFacts, RuleSpec } from './types.js';
@@ -213,6 +213,18 @@ function compilePolicy(name: string, chain: readonly string[], rules: readonly R
       return table.fallback;
     },
   };
+}
+
+/**
+ * The merged tenancy of policy `name` (null when ownership is off or the policy is unknown), for
+ * checks that need the clients of a policy, which compilation does not see.
+ */
+export function tenancyOf(specs: Record<string, PolicySpec>, name: string): Tenancy | null {
+  const merged = new Map<string, PolicySpec>(Object.entries(BUILTIN_POLICIES));
+  for (const [n, spec] of Object.entries(specs)) merged.set(n, spec);
+  if (!merged.has(name)) return null;
+  const chain = policyChain(name, merged);
+  return mergeTenancy(...[...chain].reverse().flatMap((n) => (merged.get(n)?.tenancy === undefined ? [] : [merged.get(n)!.tenancy!])));
 }
 
 /**

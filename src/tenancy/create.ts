@@ -1,8 +1,9 @@
 import type { JsonObject, JsonValue } from '../inspect/json-value.js';
 import { JsonNumber } from '../inspect/json-value.js';
+import { RESTRICTED_NAME } from './names.js';
 import { hidden, TenancyRefusal } from './refusal.js';
-import { resolveContainer, resolveNetwork, type ContainerEntry } from './resolve.js';
-import { ownedNetworks, ownedVolumes, type Owner } from './visible.js';
+import { resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type VolumeEntry } from './resolve.js';
+import { visibleNetworks, visibleVolumes, type Owner } from './visible.js';
 
 function isObj(v: JsonValue | undefined): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
@@ -28,18 +29,26 @@ function noSuchContainer(ref: string, where: string): never {
   hidden(`No such container: ${ref}`, `${where} names container "${ref}", which the client cannot see`);
 }
 
-function pin(visible: readonly ContainerEntry[], ref: string, where: string): string {
+/**
+ * The full ID of a visible container. `own` when the reference reaches into the container (its
+ * namespaces, its volumes): a shared container may be looked at, not entered, since sharing its
+ * PID namespace could signal its processes and read their files.
+ */
+function pin(visible: readonly ContainerEntry[], ref: string, where: string, own: boolean): string {
   const found = resolveContainer(visible, ref);
   if (found === null) noSuchContainer(ref, where);
+  if (own && !found.owned) {
+    throw new TenancyRefusal('PC_SHARED_READ_ONLY', `${where} names container "${ref}", which is shared with the client but not its own`);
+  }
   return found.id;
 }
 
-/** `container:<ref>` modes point at the full ID of a visible container; other modes pass. */
+/** `container:<ref>` modes point at the full ID of an own container; other modes pass. */
 function pinMode(hc: JsonObject, key: string, visible: readonly ContainerEntry[]): void {
   const mode = Object.hasOwn(hc, key) ? hc[key] : undefined;
   if (typeof mode !== 'string' || !mode.startsWith('container:')) return;
   const ref = mode.slice('container:'.length);
-  hc[key] = 'container:' + pin(visible, ref, `HostConfig.${key}`);
+  hc[key] = 'container:' + pin(visible, ref, `HostConfig.${key}`, true);
 }
 
 /**
@@ -60,7 +69,7 @@ export function pinContainerReferences(body: JsonObject, visible: readonly Conta
       // `<ref>` or `<ref>:ro|rw`: container names hold no colon.
       const colon = spec.indexOf(':');
       const ref = colon === -1 ? spec : spec.slice(0, colon);
-      return pin(visible, ref, 'HostConfig.VolumesFrom') + (colon === -1 ? '' : spec.slice(colon));
+      return pin(visible, ref, 'HostConfig.VolumesFrom', true) + (colon === -1 ? '' : spec.slice(colon));
     });
   }
   const links = Object.hasOwn(hc, 'Links') ? hc['Links'] : null;
@@ -71,7 +80,7 @@ export function pinContainerReferences(body: JsonObject, visible: readonly Conta
       const colon = spec.indexOf(':');
       const ref = colon === -1 ? spec : spec.slice(0, colon);
       const alias = colon === -1 ? ref.replace(/^\//, '') : spec.slice(colon + 1);
-      return `${pin(visible, ref, 'HostConfig.Links')}:${alias}`;
+      return `${pin(visible, ref, 'HostConfig.Links', false)}:${alias}`;
     });
   }
   return { ...body, HostConfig: hc };
@@ -80,43 +89,160 @@ export function pinContainerReferences(body: JsonObject, visible: readonly Conta
 /** Networks every client may name: dockerd's predefined ones (constraints judge `host`). */
 const PREDEFINED_NETWORKS = new Set(['bridge', 'none', 'host', 'default']);
 
-function strings(v: JsonValue | undefined): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+function strings(v: JsonValue | undefined, where: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) malformed(`${where} is not a list of strings`);
+  return v as string[];
+}
+
+function own<T>(o: JsonObject, key: string): T | undefined {
+  return Object.hasOwn(o, key) ? (o[key] as T) : undefined;
 }
 
 /**
- * The volumes and networks a create body names must be the client's own: mounting another
- * client's volume by name, or joining its network, would cross the isolation ownership draws.
- * A volume that does not exist yet is created by dockerd for the container (without an owner).
+ * The daemon's name for a volume a create body mounts: one the client sees (its own, by the name
+ * it knows, or a shared one), or, for a volume that does not exist yet, a new name in the client's
+ * name space (dockerd creates it for the mount). Null when it does not exist yet; another
+ * client's volume is hidden.
  */
-export async function checkNamedResources(body: JsonObject, owner: Owner): Promise<void> {
-  const hc = isObj(body['HostConfig']) ? body['HostConfig'] : null;
-  const volumes: string[] = [];
-  for (const bind of strings(hc?.['Binds'])) {
-    const parts = bind.split(':');
-    if (parts.length > 1 && parts[0] !== '' && !parts[0]!.startsWith('/')) volumes.push(parts[0]!);
+async function volumeFor(owner: Owner, visible: readonly VolumeEntry[], name: string): Promise<{ raw: string; exists: boolean }> {
+  const seen = resolveVolume(visible, name);
+  if (seen !== null) return { raw: seen.raw, exists: true };
+  const raw = owner.names.toDaemon(name);
+  const res = await owner.lookup(`/volumes/${encodeURIComponent(raw)}`);
+  if (res.status !== 404) hidden(`get ${name}: no such volume`, `the body mounts volume "${name}", which the client cannot see`);
+  if (!RESTRICTED_NAME.test(name)) {
+    throw new TenancyRefusal(
+      'PC_HIDDEN',
+      `volume name "${name}" is not one dockerd accepts`,
+      400,
+      `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+    );
   }
-  for (const m of Array.isArray(hc?.['Mounts']) ? (hc['Mounts'] as JsonValue[]) : []) {
-    if (isObj(m) && m['Type'] === 'volume' && typeof m['Source'] === 'string' && m['Source'] !== '') volumes.push(m['Source']);
-  }
-  if (volumes.length > 0) {
-    const own = await ownedVolumes(owner);
-    for (const name of volumes) {
-      if (own.includes(name)) continue;
-      const res = await owner.lookup(`/volumes/${encodeURIComponent(name)}`);
-      if (res.status !== 404) hidden(`get ${name}: no such volume`, `the body mounts volume "${name}", which the client cannot see`);
+  return { raw, exists: false };
+}
+
+/** The owner label on a volume dockerd creates for a mount (it applies `VolumeOptions.Labels` only then). */
+function labelledVolumeOptions(m: JsonObject, owner: Owner): JsonObject {
+  const given = own<JsonValue>(m, 'VolumeOptions');
+  if (given !== undefined && given !== null && !isObj(given)) malformed('a mount\'s VolumeOptions is not an object');
+  return { ...m, VolumeOptions: withOwnerLabel(given ?? null, owner.label, owner.client) };
+}
+
+/**
+ * `name:/dst[:opts]` of a volume that does not exist yet, as a volume mount that creates it with
+ * the owner label (a bind cannot carry labels). Options a mount cannot express keep the bind: the
+ * volume is then created without an owner, and the client cannot see it.
+ */
+function bindAsMount(target: string, opts: string, raw: string, owner: Owner): JsonObject | null {
+  const flags = opts === '' ? [] : opts.split(',');
+  if (!flags.every((f) => f === 'ro' || f === 'rw' || f === 'nocopy')) return null;
+  const mount: JsonObject = { Type: 'volume', Source: raw, Target: target };
+  if (flags.includes('ro')) mount['ReadOnly'] = true;
+  if (flags.includes('nocopy')) mount['VolumeOptions'] = { NoCopy: true };
+  return labelledVolumeOptions(mount, owner);
+}
+
+async function rewriteVolumes(hc: JsonObject, owner: Owner): Promise<void> {
+  const binds = strings(own(hc, 'Binds'), 'HostConfig.Binds');
+  const mountsGiven = own<JsonValue>(hc, 'Mounts');
+  if (mountsGiven !== undefined && mountsGiven !== null && !Array.isArray(mountsGiven)) malformed('HostConfig.Mounts is not a list');
+  const mounts = (mountsGiven ?? []) as JsonValue[];
+  const named = (b: string): boolean => {
+    const colon = b.indexOf(':');
+    return colon > 0 && !b.startsWith('/');
+  };
+  const namedMount = (m: JsonValue): boolean => isObj(m) && own(m, 'Type') === 'volume' && typeof own(m, 'Source') === 'string' && own(m, 'Source') !== '';
+  if (!binds.some(named) && !mounts.some(namedMount)) return;
+  const visible = await visibleVolumes(owner);
+  const keptBinds: string[] = [];
+  const added: JsonObject[] = [];
+  for (const b of binds) {
+    if (!named(b)) {
+      keptBinds.push(b);
+      continue;
     }
+    const colon = b.indexOf(':');
+    const name = b.slice(0, colon);
+    const rest = b.slice(colon + 1);
+    const v = await volumeFor(owner, visible, name);
+    const second = rest.indexOf(':');
+    const asMount = v.exists ? null : bindAsMount(second === -1 ? rest : rest.slice(0, second), second === -1 ? '' : rest.slice(second + 1), v.raw, owner);
+    if (asMount !== null) added.push(asMount);
+    else keptBinds.push(`${v.raw}:${rest}`);
   }
-  const networks: string[] = [];
-  const mode = hc?.['NetworkMode'];
-  if (typeof mode === 'string' && mode !== '' && !mode.startsWith('container:') && !PREDEFINED_NETWORKS.has(mode)) networks.push(mode);
-  const nc = isObj(body['NetworkingConfig']) ? body['NetworkingConfig'] : null;
-  const endpoints = nc !== null && isObj(nc['EndpointsConfig']) ? nc['EndpointsConfig'] : null;
-  for (const key of endpoints === null ? [] : Object.keys(endpoints)) if (!PREDEFINED_NETWORKS.has(key)) networks.push(key);
-  if (networks.length > 0) {
-    const own = await ownedNetworks(owner);
-    for (const ref of networks) {
-      if (resolveNetwork(own, ref) === null) hidden(`network ${ref} not found`, `the body joins network "${ref}", which the client cannot see`);
+  const outMounts: JsonValue[] = [];
+  for (const m of mounts) {
+    if (!namedMount(m)) {
+      outMounts.push(m);
+      continue;
     }
+    const mo = m as JsonObject;
+    const v = await volumeFor(owner, visible, own(mo, 'Source') as string);
+    const renamed: JsonObject = { ...mo, Source: v.raw };
+    outMounts.push(v.exists ? renamed : labelledVolumeOptions(renamed, owner));
   }
+  if (own(hc, 'Binds') !== undefined) hc['Binds'] = keptBinds;
+  if (mountsGiven !== undefined || added.length > 0) hc['Mounts'] = [...outMounts, ...added];
+}
+
+/**
+ * Network references become the daemon's names of networks the client sees; with name prefixes,
+ * the container's own name is added as an alias on each user network it joins, so containers find
+ * each other by the names their client gave them.
+ */
+async function rewriteNetworks(body: JsonObject, hc: JsonObject | null, owner: Owner, containerName: string | null): Promise<JsonObject> {
+  const mode = hc === null ? undefined : own<JsonValue>(hc, 'NetworkMode');
+  const userMode = typeof mode === 'string' && mode !== '' && !mode.startsWith('container:') && !PREDEFINED_NETWORKS.has(mode);
+  const ncGiven = own<JsonValue>(body, 'NetworkingConfig');
+  if (ncGiven !== undefined && ncGiven !== null && !isObj(ncGiven)) malformed('NetworkingConfig is not an object');
+  const epGiven = ncGiven === undefined || ncGiven === null ? undefined : own<JsonValue>(ncGiven as JsonObject, 'EndpointsConfig');
+  if (epGiven !== undefined && epGiven !== null && !isObj(epGiven)) malformed('NetworkingConfig.EndpointsConfig is not an object');
+  const endpoints = (epGiven ?? null) as JsonObject | null;
+  const keys = endpoints === null ? [] : Object.keys(endpoints);
+  if (!userMode && keys.every((k) => PREDEFINED_NETWORKS.has(k))) return body;
+  const visible = await visibleNetworks(owner);
+  const rawOf = (ref: string): string => {
+    if (PREDEFINED_NETWORKS.has(ref)) return ref;
+    const found = resolveNetwork(visible, ref);
+    if (found === null) hidden(`network ${ref} not found`, `the body joins network "${ref}", which the client cannot see`);
+    return found.raw;
+  };
+  let out = body;
+  if (userMode && hc !== null) hc['NetworkMode'] = rawOf(mode);
+  const alias = owner.names.prefix !== null && containerName !== null ? containerName : null;
+  const withAlias = (ep: JsonValue, network: string): JsonValue => {
+    if (alias === null || PREDEFINED_NETWORKS.has(network)) return ep;
+    if (ep !== null && !isObj(ep)) malformed(`the endpoint settings of network "${network}" are not an object`);
+    const e: JsonObject = { ...(ep ?? {}) };
+    const aliases = strings(own(e, 'Aliases'), `the aliases on network "${network}"`);
+    if (!aliases.includes(alias)) e['Aliases'] = [...aliases, alias];
+    return e;
+  };
+  if (endpoints !== null && keys.length > 0) {
+    const rekeyed: JsonObject = {};
+    for (const k of keys) {
+      const raw = rawOf(k);
+      Object.defineProperty(rekeyed, raw, { value: withAlias(endpoints[k] ?? null, k), writable: true, enumerable: true, configurable: true });
+    }
+    out = { ...out, NetworkingConfig: { ...(ncGiven as JsonObject), EndpointsConfig: rekeyed } };
+  } else if (userMode && alias !== null && hc !== null) {
+    out = { ...out, NetworkingConfig: { ...((ncGiven ?? {}) as JsonObject), EndpointsConfig: { [hc['NetworkMode'] as string]: withAlias(null, mode) } } };
+  }
+  return out;
+}
+
+/**
+ * The volumes and networks a create body names must be ones the client sees: mounting another
+ * client's volume by name, or joining its network, would cross the isolation ownership draws.
+ * They are rewritten to the daemon's names (the client's name space), and a volume dockerd will
+ * create for a mount is created with the owner label.
+ */
+export async function rewriteNamedResources(body: JsonObject, owner: Owner, containerName: string | null): Promise<JsonObject> {
+  const given = own<JsonValue>(body, 'HostConfig');
+  if (given !== undefined && given !== null && !isObj(given)) malformed('HostConfig is not an object');
+  const hc: JsonObject | null = given === undefined || given === null ? null : { ...(given as JsonObject) };
+  if (hc !== null) await rewriteVolumes(hc, owner);
+  const out = hc === null ? body : { ...body, HostConfig: hc };
+  return rewriteNetworks(out, hc, owner, containerName);
 }

@@ -49,11 +49,6 @@ export function serializeFilters(filters: FilterMap): string {
   return JSON.stringify(obj);
 }
 
-/** The map-form filters of just the owner label. */
-export function ownerFilter(label: string, owner: string): string {
-  return serializeFilters(new Map([['label', new Set([`${label}=${owner}`])]]));
-}
-
 /**
  * The query with `label=<label>=<owner>` merged into its `filters` (label filters AND together
  * in dockerd, so the client's own filters still narrow the result). Refuses a repeated `filters`
@@ -64,14 +59,28 @@ export function withOwnerFilter(
   label: string,
   owner: string,
 ): Map<string, readonly string[]> {
+  return withFilters(query, addLabel(queryFilters(query), `${label}=${owner}`));
+}
+
+/** The `filters` of a query; refuses a repeated parameter, which dockerd would read only the first of. */
+export function queryFilters(query: ReadonlyMap<string, readonly string[]>): FilterMap {
   const given = query.get('filters') ?? [];
   if (given.length > 1) bad('is given more than once');
-  const filters = parseFilters(given[0] ?? '');
+  return parseFilters(given[0] ?? '');
+}
+
+/** `filters` with one more label filter (label filters AND together in dockerd). */
+export function addLabel(filters: FilterMap, selector: string): FilterMap {
   const labels = filters.get('label') ?? new Set<string>();
-  labels.add(`${label}=${owner}`);
+  labels.add(selector);
   filters.set('label', labels);
+  return filters;
+}
+
+/** The query with `filters` replaced (and the parameters in `drop` removed). */
+export function withFilters(query: ReadonlyMap<string, readonly string[]>, filters: FilterMap, drop: readonly string[] = []): Map<string, readonly string[]> {
   const out = new Map<string, readonly string[]>();
-  for (const [k, v] of query) if (k !== 'filters') out.set(k, v);
+  for (const [k, v] of query) if (k !== 'filters' && !drop.includes(k)) out.set(k, v);
   out.set('filters', [serializeFilters(filters)]);
   return out;
 }

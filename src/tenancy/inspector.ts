@@ -1,13 +1,14 @@
 import type { Operation } from '../catalogue/operation.js';
-import type { JsonObject } from '../inspect/json-value.js';
+import type { JsonObject, JsonValue } from '../inspect/json-value.js';
 import { JsonNumber } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
-import { checkNamedResources, pinContainerReferences, withOwnerLabel } from './create.js';
-import { withOwnerFilter } from './filters.js';
+import { pinContainerReferences, rewriteNamedResources, withOwnerLabel } from './create.js';
+import { checkEvents, checkList, checkPrune, dataUsageFilter } from './lists.js';
 import type { Tenancy } from './model.js';
-import { hidden, TenancyRefusal, unsupported } from './refusal.js';
-import { resolveContainer, resolveNetwork, resolveVolume } from './resolve.js';
-import { containersNamed, execContainer, ownedContainers, ownedNetworks, ownedVolumes, type Owner } from './visible.js';
+import { Names, presentContainer, presentNetwork, presentVolume, RESTRICTED_NAME } from './names.js';
+import { hidden, TenancyRefusal } from './refusal.js';
+import { resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type NetworkEntry } from './resolve.js';
+import { containersNamed, execContainer, ownedContainers, visibleContainers, visibleNetworks, visibleVolumes, type Owner } from './visible.js';
 
 /** Operations on one container, addressed by the `{id}` path parameter. */
 export const CONTAINER_OPS: ReadonlySet<string> = new Set([
@@ -18,9 +19,17 @@ export const CONTAINER_OPS: ReadonlySet<string> = new Set([
   'CheckpointList', 'CheckpointCreate', 'CheckpointDelete',
 ]);
 export const EXEC_OPS: ReadonlySet<string> = new Set(['ExecStart', 'ExecInspect', 'ExecResize']);
-/** Lists, events and prunes: confined by merging the owner label into `filters`. */
+/** Lists, events and prunes: confined through their `filters`. */
 export const FILTERED_OPS: ReadonlySet<string> = new Set([
   'ContainerList', 'VolumeList', 'NetworkList', 'SystemEvents', 'ContainerPrune', 'VolumePrune', 'NetworkPrune',
+]);
+/**
+ * Container operations that only read: allowed on shared containers too. Everything else changes
+ * the container or runs something in it, which only its owner may.
+ */
+const READ_CONTAINER_OPS: ReadonlySet<string> = new Set([
+  'ContainerInspect', 'ContainerLogs', 'ContainerStats', 'ContainerTop', 'ContainerChanges', 'ContainerExport',
+  'ContainerArchive', 'ContainerArchiveInfo', 'ContainerWait', 'CheckpointList',
 ]);
 export const VOLUME_OPS: ReadonlySet<string> = new Set(['VolumeInspect', 'VolumeDelete', 'VolumeUpdate']);
 export const NETWORK_OPS: ReadonlySet<string> = new Set(['NetworkInspect', 'NetworkDelete', 'NetworkConnect', 'NetworkDisconnect']);
@@ -41,52 +50,94 @@ function conflict(name: string): never {
   );
 }
 
+function sharedReadOnly(kind: string, ref: string, owner: Owner): never {
+  throw new TenancyRefusal('PC_SHARED_READ_ONLY', `${kind} "${ref}" is shared with client "${owner.client}", which may use it but not change it`);
+}
+
 /** The first value of a query parameter, as Go's `r.Form.Get` reads it; null when absent or empty. */
 function queryValue(req: InspectRequest, name: string): string | null {
   const v = req.query.get(name)?.[0];
   return v === undefined || v === '' ? null : v;
 }
 
-/** A container name the client asks for must not be one another client's container holds. */
-async function checkNameFree(owner: Owner, given: string | null): Promise<void> {
-  if (given === null) return;
-  const name = given.startsWith('/') ? given.slice(1) : given;
-  const taken = await containersNamed(owner, name);
-  if (taken.length === 0) return;
-  const mine = new Set((await ownedContainers(owner)).map((c) => c.id));
-  // A clash with one of the client's own containers is left to dockerd (its 409 names the client's own ID).
-  if (taken.some((c) => !mine.has(c.id))) conflict(name);
+function withQuery(req: InspectRequest, name: string, value: string): Map<string, readonly string[]> {
+  const query = new Map(req.query);
+  query.set(name, [value]);
+  return query;
 }
 
-async function pinContainer(owner: Owner, ref: string): Promise<string> {
-  const found = resolveContainer(await ownedContainers(owner), ref);
+/**
+ * The daemon's name for a container name the client asks for (create, rename): checked against
+ * dockerd's rule first (a prefix would make `x` valid), and refused when another client's
+ * container holds it.
+ */
+async function containerName(owner: Owner, given: string | null): Promise<string | null> {
+  if (given === null) return null;
+  const name = given.startsWith('/') ? given.slice(1) : given;
+  if (owner.names.prefix !== null && !RESTRICTED_NAME.test(name)) {
+    throw new TenancyRefusal('PC_HIDDEN', `container name "${name}" is not one dockerd accepts`, 400, `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  const raw = owner.names.toDaemon(name);
+  const taken = await containersNamed(owner, raw);
+  if (taken.length > 0) {
+    const mine = new Set((await ownedContainers(owner)).map((c) => c.id));
+    // A clash with one of the client's own containers is left to dockerd (its 409 names the client's own ID).
+    if (taken.some((c) => !mine.has(c.id))) conflict(name);
+  }
+  return raw;
+}
+
+async function pinContainer(owner: Owner, ref: string): Promise<ContainerEntry> {
+  const found = resolveContainer(await visibleContainers(owner), ref);
   if (found === null) hidden(`No such container: ${ref}`, `container "${ref}" is not visible to client "${owner.client}"`);
-  return found.id;
+  return found;
 }
 
 async function checkContainerCreate(req: InspectRequest, owner: Owner, t: Tenancy): Promise<InspectVerdict> {
-  const visible = await ownedContainers(owner);
   const max = t.quotas.containers;
-  if (max !== null && visible.length >= max) {
-    throw new TenancyRefusal('PC_QUOTA_CONTAINERS', `client "${owner.client}" owns ${visible.length} containers, the quota is ${max}`);
+  if (max !== null) {
+    const owned = await ownedContainers(owner);
+    if (owned.length >= max) throw new TenancyRefusal('PC_QUOTA_CONTAINERS', `client "${owner.client}" owns ${owned.length} containers, the quota is ${max}`);
   }
-  await checkNameFree(owner, queryValue(req, 'name'));
+  const given = queryValue(req, 'name');
+  const raw = await containerName(owner, given);
   const labelled = withOwnerLabel(req.body, t.label, owner.client);
-  await checkNamedResources(labelled, owner);
-  return { allowed: true, body: pinContainerReferences(labelled, visible) };
+  const named = await rewriteNamedResources(labelled, owner, given === null ? null : given.replace(/^\//, ''));
+  const body = pinContainerReferences(named, await visibleContainers(owner));
+  return raw === null || raw === given ? { allowed: true, body } : { allowed: true, body, query: withQuery(req, 'name', raw) };
 }
 
 async function checkVolumeCreate(req: InspectRequest, owner: Owner, t: Tenancy): Promise<InspectVerdict> {
-  const body = withOwnerLabel(req.body, t.label, owner.client);
-  // dockerd answers a create of an existing name with that volume: refuse when another client owns it.
+  let body = withOwnerLabel(req.body, t.label, owner.client);
+  const response = (v: JsonValue): JsonValue => presentVolume(v, owner.names);
   const name = body['Name'];
-  if (typeof name === 'string' && name !== '') {
-    const res = await owner.lookup(`/volumes/${encodeURIComponent(name)}`);
-    if (res.status === 200 && !(await ownedVolumes(owner)).includes(name)) {
-      throw new TenancyRefusal('PC_HIDDEN', `volume "${name}" belongs to another client`, 409, `volume name "${name}" is already in use by another client`);
-    }
+  if (typeof name !== 'string' || name === '') return { allowed: true, body };
+  if (owner.names.prefix !== null && !RESTRICTED_NAME.test(name)) {
+    throw new TenancyRefusal(
+      'PC_HIDDEN',
+      `volume name "${name}" is not one dockerd accepts`,
+      400,
+      `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+    );
   }
-  return { allowed: true, body };
+  const raw = owner.names.toDaemon(name);
+  body = { ...body, Name: raw };
+  // dockerd answers a create of an existing name with that volume: refuse when the client cannot see it.
+  const res = await owner.lookup(`/volumes/${encodeURIComponent(raw)}`);
+  if (res.status === 200 && !(await visibleVolumes(owner)).some((v) => v.raw === raw && v.owned)) {
+    throw new TenancyRefusal('PC_HIDDEN', `volume "${name}" belongs to another client`, 409, `volume name "${name}" is already in use by another client`);
+  }
+  return { allowed: true, body, response };
+}
+
+function checkNetworkCreate(req: InspectRequest, owner: Owner, t: Tenancy): InspectVerdict {
+  const body = withOwnerLabel(req.body, t.label, owner.client);
+  const name = body['Name'];
+  if (typeof name !== 'string' || name === '') return { allowed: true, body };
+  if (PREDEFINED_NETWORKS.has(name)) {
+    throw new TenancyRefusal('PC_HIDDEN', `network name "${name}" is one of dockerd's predefined networks`, 403, `operation is not permitted on predefined ${name} network `);
+  }
+  return { allowed: true, body: { ...body, Name: owner.names.toDaemon(name) } };
 }
 
 async function checkNetworkConnect(req: InspectRequest, owner: Owner, networkId: string): Promise<InspectVerdict> {
@@ -94,38 +145,100 @@ async function checkNetworkConnect(req: InspectRequest, owner: Owner, networkId:
   if (!isObj(body)) return { allowed: true, params: { id: networkId } };
   const ref = Object.hasOwn(body, 'Container') ? body['Container'] : undefined;
   if (typeof ref !== 'string') return { allowed: true, params: { id: networkId } };
-  const id = await pinContainer(owner, ref);
-  return { allowed: true, params: { id: networkId }, body: { ...body, Container: id } };
+  const c = await pinContainer(owner, ref);
+  if (!c.owned) sharedReadOnly('container', ref, owner);
+  const pinned: JsonObject = { ...body, Container: c.id };
+  const name = c.names[0]?.slice(1);
+  if (req.op.id === 'NetworkConnect' && owner.names.prefix !== null && name !== undefined && !name.includes('/')) {
+    // As on create: the container keeps answering, on this network too, to the name its client gave.
+    const given = Object.hasOwn(body, 'EndpointConfig') ? body['EndpointConfig'] : undefined;
+    if (given !== undefined && given !== null && !isObj(given)) {
+      throw new TenancyRefusal('PC_DENIED_MALFORMED_BODY', 'EndpointConfig is not an object');
+    }
+    const ep: JsonObject = { ...((given ?? {}) as JsonObject) };
+    const aliases = Object.hasOwn(ep, 'Aliases') ? ep['Aliases'] : undefined;
+    if (aliases !== undefined && aliases !== null && !(Array.isArray(aliases) && aliases.every((a) => typeof a === 'string'))) {
+      throw new TenancyRefusal('PC_DENIED_MALFORMED_BODY', 'EndpointConfig.Aliases is not a list of strings');
+    }
+    const list = (aliases ?? []) as string[];
+    if (!list.includes(name)) ep['Aliases'] = [...list, name];
+    pinned['EndpointConfig'] = ep;
+  }
+  return { allowed: true, params: { id: networkId }, body: pinned };
+}
+
+/** Network inspect: a shared network lists only the attached containers the client sees. */
+async function checkNetworkInspect(owner: Owner, network: NetworkEntry): Promise<InspectVerdict> {
+  if (network.owned && owner.names.prefix === null) return { allowed: true, params: { id: network.id } };
+  const seen = network.owned ? null : new Set((await visibleContainers(owner)).map((c) => c.id));
+  const response = (b: JsonValue): JsonValue => {
+    const shown = presentNetwork(b, owner.names);
+    if (seen === null || !isObj(shown) || !isObj(shown['Containers'])) return shown;
+    const containers = Object.fromEntries(Object.entries(shown['Containers']).filter(([id]) => seen.has(id)));
+    return { ...shown, Containers: containers };
+  };
+  return { allowed: true, params: { id: network.id }, response };
+}
+
+/** dockerd's predefined network names stay its own: with prefixes a client could otherwise hold `alice.bridge`. */
+const PREDEFINED_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
+
+async function checkContainerRoute(req: InspectRequest, owner: Owner): Promise<InspectVerdict> {
+  const opId = req.op.id;
+  const ref = req.params['id'] ?? '';
+  const c = await pinContainer(owner, ref);
+  if (!c.owned && !READ_CONTAINER_OPS.has(opId)) sharedReadOnly('container', ref, owner);
+  if (opId === 'ContainerRename') {
+    const given = queryValue(req, 'name');
+    const raw = await containerName(owner, given);
+    return raw === null || raw === given ? { allowed: true, params: { id: c.id } } : { allowed: true, params: { id: c.id }, query: withQuery(req, 'name', raw) };
+  }
+  if (opId === 'ContainerInspect' && owner.names.prefix !== null) {
+    return { allowed: true, params: { id: c.id }, response: (v) => presentContainer(v, owner.names) };
+  }
+  return { allowed: true, params: { id: c.id } };
 }
 
 async function checkRequest(req: InspectRequest, t: Tenancy): Promise<InspectVerdict> {
-  const owner: Owner = { label: t.label, client: req.client, lookup: req.lookup };
+  const owner: Owner = { label: t.label, client: req.client, lookup: req.lookup, names: new Names(req.client, t.names), shared: t.shared };
   const opId = req.op.id;
-  if (CONTAINER_OPS.has(opId)) {
-    const ref = req.params['id'] ?? '';
-    const id = await pinContainer(owner, ref);
-    if (opId === 'ContainerRename') await checkNameFree(owner, queryValue(req, 'name'));
-    return { allowed: true, params: { id } };
-  }
+  if (CONTAINER_OPS.has(opId)) return checkContainerRoute(req, owner);
   if (EXEC_OPS.has(opId)) {
     const execId = req.params['id'] ?? '';
     const container = execId === '' ? null : await execContainer(owner, execId);
-    const visible = container !== null && (await ownedContainers(owner)).some((c) => c.id === container);
-    if (!visible) hidden(`No such exec instance: ${execId}`, `exec instance "${execId}" is not visible to client "${owner.client}"`);
+    const c = container === null ? undefined : (await visibleContainers(owner)).find((e) => e.id === container);
+    if (c === undefined) hidden(`No such exec instance: ${execId}`, `exec instance "${execId}" is not visible to client "${owner.client}"`);
+    if (!c.owned && opId !== 'ExecInspect') sharedReadOnly('exec instance', execId, owner);
     return { allowed: true };
   }
-  if (FILTERED_OPS.has(opId)) return { allowed: true, query: withOwnerFilter(req.query, t.label, owner.client) };
+  switch (opId) {
+    case 'ContainerList':
+    case 'NetworkList':
+    case 'VolumeList':
+      return checkList(req, owner);
+    case 'ContainerPrune':
+    case 'NetworkPrune':
+    case 'VolumePrune':
+      return checkPrune(req, owner);
+    case 'SystemEvents':
+      return checkEvents(req, owner);
+  }
   if (VOLUME_OPS.has(opId)) {
     const ref = req.params['name'] ?? '';
-    const name = resolveVolume(await ownedVolumes(owner), ref);
-    if (name === null) hidden(`get ${ref}: no such volume`, `volume "${ref}" is not visible to client "${owner.client}"`);
-    return { allowed: true, params: { name } };
+    const v = resolveVolume(await visibleVolumes(owner), ref);
+    if (v === null) hidden(`get ${ref}: no such volume`, `volume "${ref}" is not visible to client "${owner.client}"`);
+    if (!v.owned && opId !== 'VolumeInspect') sharedReadOnly('volume', ref, owner);
+    const response = opId === 'VolumeInspect' && owner.names.prefix !== null ? { response: (b: JsonValue) => presentVolume(b, owner.names) } : {};
+    return { allowed: true, params: { name: v.raw }, ...response };
   }
   if (NETWORK_OPS.has(opId)) {
     const ref = req.params['id'] ?? '';
-    const found = resolveNetwork(await ownedNetworks(owner), ref);
+    const found = resolveNetwork(await visibleNetworks(owner), ref);
     if (found === null) hidden(`network ${ref} not found`, `network "${ref}" is not visible to client "${owner.client}"`);
+    // Joining a shared network is using it; removing it is not.
+    if (!found.owned && opId === 'NetworkDelete') sharedReadOnly('network', ref, owner);
     if (opId === 'NetworkConnect' || opId === 'NetworkDisconnect') return checkNetworkConnect(req, owner, found.id);
+    if (opId === 'NetworkInspect') return checkNetworkInspect(owner, found);
     return { allowed: true, params: { id: found.id } };
   }
   switch (opId) {
@@ -134,26 +247,27 @@ async function checkRequest(req: InspectRequest, t: Tenancy): Promise<InspectVer
     case 'VolumeCreate':
       return checkVolumeCreate(req, owner, t);
     case 'NetworkCreate':
-      return { allowed: true, body: withOwnerLabel(req.body, t.label, owner.client) };
+      return checkNetworkCreate(req, owner, t);
     case 'ImageCommit': {
       const ref = queryValue(req, 'container');
       if (ref === null) return { allowed: true };
-      const id = await pinContainer(owner, ref);
-      const query = new Map(req.query);
-      query.set('container', [id]);
-      return { allowed: true, query };
+      const c = await pinContainer(owner, ref);
+      // A commit pauses the container while it runs.
+      if (!c.owned) sharedReadOnly('container', ref, owner);
+      return { allowed: true, query: withQuery(req, 'container', c.id) };
     }
     case 'SystemDataUsage':
-      unsupported('system df lists every container, image, volume and build cache of the daemon, which tenancy cannot filter yet');
+      return { allowed: true, response: dataUsageFilter(owner) };
   }
   return { allowed: true };
 }
 
 /**
  * The inspector of a policy with `tenancy.ownership`: objects the client creates get the owner
- * label, references resolve only within the objects the client owns (and are pinned to full
- * IDs), lists and events get the owner label filter, and what cannot be confined is refused.
- * Every check is a fresh look-up through `req.lookup`; a look-up that fails refuses.
+ * label (and, with name prefixes, a name in the client's name space), references resolve only
+ * within the objects the client sees (its own and shared ones) and are pinned to full IDs, lists
+ * and events show only those, and answers carry the names the client gave. Every check is a
+ * fresh look-up through `req.lookup`; a look-up that fails refuses.
  */
 export function createTenancyInspector(t: Tenancy): Inspector {
   return {

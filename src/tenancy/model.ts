@@ -10,12 +10,19 @@ export interface TenancyOverrides {
   /** the owner label key (default `io.portcullis.owner`) */
   readonly label?: string;
   readonly quotas?: { readonly containers?: number };
+  /** `prefix` (default): each client's names get a hidden `<client>.` prefix; `shared`: one namespace, clashes refused */
+  readonly names?: 'prefix' | 'shared';
+  /** label selectors (`key` or `key=value`) that make an object visible to every client of the policy */
+  readonly shared?: { readonly labels?: readonly string[] };
 }
 
 /** The merged tenancy settings of a policy whose ownership is on. */
 export interface Tenancy {
   readonly label: string;
   readonly quotas: { readonly containers: number | null };
+  readonly names: 'prefix' | 'shared';
+  /** selectors of shared objects: `[key, value]`, value null for "has the key" */
+  readonly shared: readonly (readonly [string, string | null])[];
 }
 
 /**
@@ -35,11 +42,21 @@ const count = z.preprocess(
   z.string('must be a non-negative integer').regex(/^[0-9]+$/, 'must be a non-negative integer').transform(Number),
 );
 
+/** `key` or `key=value`; the key as the owner label's, the value free. */
+const labelSelector = z.string().regex(/^[^=\s\u0000-\u001f\u007f]+(=.*)?$/s, 'a label selector: key or key=value');
+
 export const tenancySchema = z.strictObject({
   ownership: bool.optional(),
   label: labelKey.optional(),
   quotas: z.strictObject({ containers: count.optional() }).optional(),
+  names: z.enum(['prefix', 'shared'], 'must be prefix or shared').optional(),
+  shared: z.strictObject({ labels: z.array(labelSelector).optional() }).optional(),
 });
+
+function selector(s: string): readonly [string, string | null] {
+  const eq = s.indexOf('=');
+  return eq === -1 ? [s, null] : [s.slice(0, eq), s.slice(eq + 1)];
+}
 
 /**
  * Overlays the `tenancy` of a policy chain, base first: a child's keys override its base's
@@ -49,10 +66,14 @@ export function mergeTenancy(...overrides: readonly TenancyOverrides[]): Tenancy
   let ownership = false;
   let label = DEFAULT_OWNER_LABEL;
   let containers: number | null = null;
+  let names: Tenancy['names'] = 'prefix';
+  let shared: readonly string[] = [];
   for (const o of overrides) {
     if (o.ownership !== undefined) ownership = o.ownership;
     if (o.label !== undefined) label = o.label;
     if (o.quotas?.containers !== undefined) containers = o.quotas.containers;
+    if (o.names !== undefined) names = o.names;
+    if (o.shared?.labels !== undefined) shared = o.shared.labels;
   }
-  return ownership ? { label, quotas: { containers } } : null;
+  return ownership ? { label, quotas: { containers }, names, shared: shared.map(selector) } : null;
 }

@@ -30,10 +30,6 @@ export function hidden(message: string, reason: string): never {
   throw new TenancyRefusal('PC_HIDDEN', reason, 404, message);
 }
 
-export function unsupported(reason: string): never {
-  throw new TenancyRefusal('PC_TENANCY_UNSUPPORTED', reason);
-}
-
 /** A look-up that failed: refuse (fail closed). */
 export function lookupFailed(reason: string): never {
   throw new TenancyRefusal('PC_INSPECT_FAILED', reason);

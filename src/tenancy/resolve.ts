@@ -7,13 +7,25 @@
 /** A container as the list endpoint shows it. */
 export interface ContainerEntry {
   readonly id: string;
-  /** as listed: `/name` (and `/other/alias` for legacy links) */
+  /** as the client knows them: `/name` (and `/other/alias` for legacy links) */
   readonly names: readonly string[];
+  /** the client's own (not only shared with it) */
+  readonly owned: boolean;
 }
 
 export interface NetworkEntry {
   readonly id: string;
+  /** as the client knows it */
   readonly name: string;
+  /** as the daemon knows it */
+  readonly raw: string;
+  readonly owned: boolean;
+}
+
+export interface VolumeEntry {
+  readonly name: string;
+  readonly raw: string;
+  readonly owned: boolean;
 }
 
 /**
@@ -42,8 +54,8 @@ export function resolveNetwork(visible: readonly NetworkEntry[], ref: string): N
 }
 
 /** Volumes are addressed by their exact name only. */
-export function resolveVolume(visible: readonly string[], ref: string): string | null {
-  return ref !== '' && visible.includes(ref) ? ref : null;
+export function resolveVolume(visible: readonly VolumeEntry[], ref: string): VolumeEntry | null {
+  return ref === '' ? null : (visible.find((v) => v.name === ref) ?? null);
 }
 
 function uniquePrefix<T extends { readonly id: string }>(visible: readonly T[], prefix: string): T | null {

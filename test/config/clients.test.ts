@@ -219,3 +219,39 @@ describe('client errors, with file positions', () => {
     assert.ok(lines.some((l) => l.includes('listeners[1].tls.key: is required')), lines.join('\n'));
   });
 });
+
+describe('clients of a policy with per-client name prefixes', () => {
+  const config = (client: string, names: string, listenerPolicy = 'read-only') => `listeners:
+  - name: tcp
+    address: tcp://127.0.0.1:2375
+    policy: ${listenerPolicy}
+clients:
+  - name: "${client}"
+    policy: tenant
+    source: ["127.0.0.2"]
+policies:
+  tenant:
+    extends: hardened
+    tenancy: { ownership: true, names: ${names} }
+  child:
+    extends: tenant
+`;
+
+  it('refuses a client name with "." or "@", which would overlap another client\'s name space', () => {
+    for (const name of ['ci.example', 'a@b']) {
+      const p = problems({ text: config(name, 'prefix') });
+      assert.ok(p.some((l) => l.includes(`"${name}" cannot name a tenant whose object names are prefixed`)), p.join('\n'));
+    }
+  });
+
+  it('accepts letters, digits, "_" and "-", and any client name when names are shared', () => {
+    assert.doesNotThrow(() => loadConfig({ env: {}, text: config('ci_runner-2', 'prefix') }));
+    assert.doesNotThrow(() => loadConfig({ env: {}, text: config('ci.example', 'shared') }));
+  });
+
+  it('checks a listener whose unrecognised clients go by its name, through extends', () => {
+    const text = config('alice', 'prefix', 'child').replace('name: tcp', 'name: tcp.main');
+    const p = problems({ text });
+    assert.ok(p.some((l) => l.includes('"tcp.main" cannot name a tenant')), p.join('\n'));
+  });
+});

@@ -5,19 +5,18 @@
  * image with a RUN step. Each outcome is checked on the daemon's own socket.
  */
 import assert from 'node:assert/strict';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { docker, dockerApi, dockerEnv, runClient, type DockerResult } from './harness/docker-cli.js';
+import { compose as runCompose, COMPOSE, composeAvailable } from './harness/compose.js';
+import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/hardened.yaml', import.meta.url));
-const COMPOSE = '/usr/bin/docker-compose';
 const PROJECT = `pccb${process.pid}`;
 const IMAGE = `pc-cb-${process.pid}-x:1`;
 
@@ -45,18 +44,8 @@ networks:
   back: {}
 `;
 
-function composeAvailable(): boolean {
-  try {
-    accessSync(COMPOSE, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs docker-compose in `dir` against `host` with every DOCKER_* variable but ours removed. */
 function compose(host: string, dir: string, configDir: string, args: string[], timeoutMs = 120_000): Promise<DockerResult> {
-  return runClient(COMPOSE, ['-p', PROJECT, ...args], { cwd: dir, env: dockerEnv(host, configDir), timeoutMs });
+  return runCompose(host, dir, configDir, PROJECT, args, timeoutMs);
 }
 
 function ok(res: DockerResult, what: string): void {

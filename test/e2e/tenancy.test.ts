@@ -3,7 +3,7 @@
  * with a bearer token in their own DOCKER_CONFIG, on the `tenant` policy (hardened + ownership + a quota
  * of 5 containers). Neither sees or touches the other's containers, volumes and networks: the other's
  * objects answer "No such ..." and nothing is forwarded; `docker events` is narrowed to one's own; the
- * 6th container is refused; a name taken by the other tenant is a Conflict that does not leak its ID.
+ * 6th container is refused; both may use the same names (each in its own name space on the daemon).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnDocker, waitFor, waitForDecision } from './harness/background.js';
 import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
-import { BUSYBOX_IMAGE } from './harness/dockerd.js';
+import { BUSYBOX_IMAGE, daemonRun } from './harness/dockerd.js';
 import { startPortcullis, type DecisionLine, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
 import { httpRequest } from './harness/wire.js';
@@ -179,7 +179,7 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
     // On the daemon it is untouched: still running, same name, nothing happened to it.
     const c = await webOnDaemon();
     assert.equal(c.State.Running, true);
-    assert.equal((c as unknown as { Name: string }).Name, `/${web}`);
+    assert.equal((c as unknown as { Name: string }).Name, `/alice.${web}`);
     const events = await daemonEvents(sinceMs, { container: [webId] });
     assert.deepEqual(
       events.map((e) => e.Action),
@@ -241,7 +241,7 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
 
       // Alice creates, starts, (dies) and removes a container meanwhile.
       await must('alice', ['run', '--rm', '--name', aliceName, '--network', 'none', BUSYBOX_IMAGE, 'true']);
-      const onDaemon = await daemonEvents(Date.now() - 60_000, { container: [aliceName] });
+      const onDaemon = await daemonEvents(Date.now() - 60_000, { container: [`alice.${aliceName}`] });
       assert.ok(onDaemon.some((e) => e.Action === 'destroy'), 'alice\'s container events did not happen on the daemon');
 
       // Bob's own lifecycle after alice's: once it has arrived, alice's would have too.
@@ -283,7 +283,7 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
       const r = await as('alice', ['create', '--name', over, '--network', 'none', BUSYBOX_IMAGE, 'true']);
       assert.notEqual(r.code, 0, r.stdout);
       assert.match(r.stderr, /portcullis: ContainerCreate denied: .*\(rule PC_QUOTA_CONTAINERS\)/);
-      assert.equal((await daemon('GET', `/containers/${over}/json`)).status, 404, 'the over-quota container was created');
+      assert.equal((await daemon('GET', `/containers/alice.${over}/json`)).status, 404, 'the over-quota container was created');
       const line = await waitForDecision(proxy, 'the quota refusal', (l) => l.operation === 'ContainerCreate' && l.client === 'alice', since);
       assert.equal(line.decision, 'deny');
       assert.equal(line.rule, 'PC_QUOTA_CONTAINERS');
@@ -310,32 +310,40 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
     assert.equal(await owned('alice'), 1);
   });
 
-  it("bob cannot take the name of alice's container, and the Conflict does not reveal its ID", async () => {
-    for (const args of [
-      ['run', '-d', '--name', web, '--network', 'none', BUSYBOX_IMAGE, 'sleep', '1000'],
-      ['create', '--name', web, '--network', 'none', BUSYBOX_IMAGE, 'true'],
-    ]) {
-      const r = await as('bob', args);
-      assert.notEqual(r.code, 0, `bob: docker ${args.join(' ')}: ${r.stdout}`);
-      assert.match(r.stderr, /Conflict/, `bob: docker ${args.join(' ')}`);
-      assert.ok(!r.stderr.includes(webId.slice(0, 12)), `the Conflict reveals alice's container ID: ${r.stderr}`);
+  it('bob may use the name of alice\'s container: each name lives in its tenant\'s name space on the daemon', async () => {
+    const bobId = (await must('bob', ['create', '--name', web, '--network', 'none', BUSYBOX_IMAGE, 'true'])).trim();
+    try {
+      assert.notEqual(bobId, webId);
+      assert.equal((await must('alice', ['container', 'inspect', '--format', '{{.Id}} {{.Name}}', web])).trim(), `${webId} /${web}`);
+      assert.equal((await must('bob', ['container', 'inspect', '--format', '{{.Id}} {{.Name}}', web])).trim(), `${bobId} /${web}`);
+      const onDaemon = await daemon('GET', `/containers/json?all=1&filters=${filters({ name: [web] })}`);
+      const names = (onDaemon.json as { Names: string[] }[]).map((c) => c.Names[0]).sort();
+      assert.deepEqual(names, [`/alice.${web}`, `/bob.${web}`]);
+      // A second container of the same tenant with that name is dockerd's own Conflict, naming the tenant's own container.
+      const again = await as('bob', ['create', '--name', web, '--network', 'none', BUSYBOX_IMAGE, 'true']);
+      assert.notEqual(again.code, 0);
+      assert.match(again.stderr, /Conflict/);
+      assert.ok(!again.stderr.includes(webId.slice(0, 12)), again.stderr);
+      // Names dockerd would refuse are refused before the prefix could make them valid.
+      const bad = await as('bob', ['create', '--name', 'x', '--network', 'none', BUSYBOX_IMAGE, 'true']);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /Invalid container name \(x\)/);
+    } finally {
+      await must('bob', ['rm', '-f', bobId]);
     }
-    // still alice's, still one container with that name
-    const c = await webOnDaemon();
-    assert.equal(c.Config.Labels[OWNER_LABEL], 'alice');
-    const named = await daemon('GET', `/containers/json?all=1&filters=${filters({ name: [`^/${web}$`] })}`);
-    assert.equal((named.json as unknown[]).length, 1);
+    assert.equal((await webOnDaemon()).Config.Labels[OWNER_LABEL], 'alice');
   });
 
-  it("volumes: only alice lists and inspects hers; bob's inspect and rm answer no such volume", async () => {
+  it("volumes: only alice lists and inspects hers; bob's inspect and rm answer no such volume; bob's mount of the same name is his own", async () => {
     const av = `pc-ten-av-${tag}`;
     try {
       assert.equal((await must('alice', ['volume', 'create', av])).trim(), av);
-      const v = await daemon('GET', `/volumes/${av}`);
+      const v = await daemon('GET', `/volumes/alice.${av}`);
       assert.equal(v.status, 200, v.text);
       assert.equal((v.json as { Labels: Record<string, string> }).Labels[OWNER_LABEL], 'alice');
       assert.match(await must('alice', ['volume', 'ls', '-q']), new RegExp(`^${av}$`, 'm'));
       assert.match(await must('alice', ['volume', 'inspect', '--format', '{{.Name}}', av]), new RegExp(`^${av}$`, 'm'));
+      await must('alice', ['run', '--rm', '--network', 'none', '-v', `${av}:/data`, BUSYBOX_IMAGE, 'sh', '-c', 'echo secret > /data/f']);
       assert.doesNotMatch(await must('bob', ['volume', 'ls', '-q']), new RegExp(av));
       for (const args of [
         ['volume', 'inspect', av],
@@ -345,25 +353,31 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
         assert.notEqual(r.code, 0, `bob: docker ${args.join(' ')}: ${r.stdout}`);
         assert.match(r.stderr, /no such volume/i, `bob: docker ${args.join(' ')}`);
       }
-      // bob cannot mount it either
+      // bob's -v/--mount of that name is a volume in his own name space, created for him with his owner label
       // (--pull never: the CLI takes any 404 from create for a missing image and would try to pull it)
       for (const how of [['-v', `${av}:/data`], ['--mount', `type=volume,source=${av},target=/data`]]) {
-        const mount = await as('bob', ['run', '--rm', '--pull', 'never', '--network', 'none', ...how, BUSYBOX_IMAGE, 'true']);
-        assert.notEqual(mount.code, 0, `bob mounted alice's volume: ${mount.stdout}`);
-        assert.match(mount.stderr, new RegExp(`get ${av}: no such volume`), how.join(' '));
+        const mount = await as('bob', ['run', '--rm', '--pull', 'never', '--network', 'none', ...how, BUSYBOX_IMAGE, 'sh', '-c', 'cat /data/f 2>/dev/null || echo empty']);
+        assert.equal(mount.code, 0, mount.stderr);
+        assert.equal(mount.stdout, 'empty\n', `bob read alice's volume with ${how.join(' ')}`);
+        const bobs = await daemon('GET', `/volumes/bob.${av}`);
+        assert.equal(bobs.status, 200, bobs.text);
+        assert.equal((bobs.json as { Labels: Record<string, string> }).Labels[OWNER_LABEL], 'bob');
       }
-      assert.equal((await daemon('GET', `/volumes/${av}`)).status, 200, "bob's rm removed alice's volume");
+      assert.match(await must('bob', ['volume', 'ls', '-q']), new RegExp(`^${av}$`, 'm'));
+      await must('bob', ['volume', 'rm', av]);
+      assert.equal((await daemon('GET', `/volumes/alice.${av}`)).status, 200, "bob's rm removed alice's volume");
     } finally {
       await as('alice', ['volume', 'rm', '-f', av]);
+      await daemon('DELETE', `/volumes/bob.${av}?force=1`);
     }
-    assert.equal((await daemon('GET', `/volumes/${av}`)).status, 404, 'alice could not remove her volume');
+    assert.equal((await daemon('GET', `/volumes/alice.${av}`)).status, 404, 'alice could not remove her volume');
   });
 
   it("networks: only alice lists and inspects hers; bob's inspect, rm and connect answer not found", async () => {
     const an = `pc-ten-an-${tag}`;
     try {
       const id = (await must('alice', ['network', 'create', '--internal', an])).trim();
-      const n = await daemon('GET', `/networks/${an}`);
+      const n = await daemon('GET', `/networks/alice.${an}`);
       assert.equal(n.status, 200, n.text);
       assert.equal((n.json as { Labels: Record<string, string> }).Labels[OWNER_LABEL], 'alice');
       assert.match(await must('alice', ['network', 'ls', '--format', '{{.Name}}']), new RegExp(`^${an}$`, 'm'));
@@ -392,11 +406,48 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
       } finally {
         await must('bob', ['rm', bobC]);
       }
-      assert.equal((await daemon('GET', `/networks/${an}`)).status, 200, "bob's rm removed alice's network");
+      assert.equal((await daemon('GET', `/networks/alice.${an}`)).status, 200, "bob's rm removed alice's network");
     } finally {
       await as('alice', ['network', 'rm', an]);
     }
-    assert.equal((await daemon('GET', `/networks/${an}`)).status, 404, 'alice could not remove her network');
+    assert.equal((await daemon('GET', `/networks/alice.${an}`)).status, 404, 'alice could not remove her network');
+  });
+
+  it('objects an admin labels shared are visible to both tenants, usable, and not changeable', async () => {
+    const SHARED = { 'io.portcullis.shared': 'true' };
+    const net = `pc-ten-shared-${tag}`;
+    const svc = `pc-ten-sharedc-${tag}`;
+    const made = await daemon('POST', '/networks/create', { Name: net, Internal: true, Labels: SHARED });
+    assert.equal(made.status, 201, made.text);
+    const svcId = await daemonRun(ctx.dockerd, svc, ['sh', '-c', 'echo shared hello; exec sleep 1000'], { Labels: SHARED });
+    try {
+      for (const who of ['alice', 'bob'] as const) {
+        assert.match(await must(who, ['network', 'ls', '--format', '{{.Name}}']), new RegExp(`^${net}$`, 'm'), who);
+        assert.match(await must(who, ['ps', '--format', '{{.Names}}']), new RegExp(`^${svc}$`, 'm'), who);
+        assert.match(await must(who, ['logs', svc]), /shared hello/, who);
+        // joining the shared network is using it
+        assert.equal(await must(who, ['run', '--rm', '--pull', 'never', '--network', net, BUSYBOX_IMAGE, 'echo', 'joined']), 'joined\n', who);
+      }
+      for (const args of [
+        ['stop', svc],
+        ['rm', '-f', svc],
+        ['exec', svc, 'true'],
+        ['network', 'rm', net],
+      ]) {
+        const r = await as('bob', args);
+        assert.notEqual(r.code, 0, `bob: docker ${args.join(' ')}: ${r.stdout}`);
+        assert.match(r.stderr, /PC_SHARED_READ_ONLY/, `bob: docker ${args.join(' ')}`);
+      }
+      const c = await daemon('GET', `/containers/${svcId}/json`);
+      assert.equal((c.json as { State: { Running: boolean } }).State.Running, true, 'the shared container was stopped');
+      assert.equal((await daemon('GET', `/networks/${net}`)).status, 200, 'the shared network was removed');
+      // a prune never takes shared objects
+      await must('bob', ['network', 'prune', '-f']);
+      assert.equal((await daemon('GET', `/networks/${net}`)).status, 200, 'network prune removed the shared network');
+    } finally {
+      await daemon('DELETE', `/containers/${svcId}?force=1`);
+      await daemon('DELETE', `/networks/${net}`);
+    }
   });
 
   it('alice removes her own container with docker rm -f', async () => {

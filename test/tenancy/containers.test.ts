@@ -1,17 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONTAINER_OPS } from '../../src/tenancy/inspector.js';
-import { A1, AB_A, B1, daemon, expectHidden, ownedPath, run } from './helpers.js';
+import { A1, AB_A, B1, bare, daemon, expectHidden, j, ownedPath, respond, run, SHARED_NAMES } from './helpers.js';
 
 describe('tenancy: container object routes', () => {
   it('pins the own container by name, /name, full ID and unique prefix', async () => {
     for (const ref of ['web', '/web', A1, 'a1']) {
-      assert.deepEqual(await run({ op: 'ContainerInspect', params: { id: ref } }), { allowed: true, params: { id: A1 } }, ref);
+      assert.deepEqual(await run({ op: 'ContainerStop', params: { id: ref } }), { allowed: true, params: { id: A1 } }, ref);
     }
   });
 
-  it('hides another client\'s container by name, ID and prefix with dockerd\'s message', async () => {
-    for (const ref of ['api', B1, 'b1']) {
+  it('resolves the name the client gave, not the daemon\'s prefixed one', async () => {
+    expectHidden(await run({ op: 'ContainerStop', params: { id: 'alice.web' } }), 'No such container: alice.web');
+    // with one name space the daemon name is the client's
+    const lookup = daemon({}, 'shared');
+    assert.deepEqual(await run({ op: 'ContainerStop', params: { id: 'web' }, lookup }, SHARED_NAMES), { allowed: true, params: { id: A1 } });
+  });
+
+  it('hides another client\'s container by name, daemon name, ID and prefix with dockerd\'s message', async () => {
+    for (const ref of ['api', 'bob.api', '/bob.api', B1, 'b1']) {
       expectHidden(await run({ op: 'ContainerInspect', params: { id: ref } }), `No such container: ${ref}`);
     }
   });
@@ -26,11 +33,19 @@ describe('tenancy: container object routes', () => {
     expectHidden(await run({ op: 'ContainerInspect', params: { id: 'a' } }), 'No such container: a');
   });
 
-  it('covers every container route', async () => {
+  it('covers every container route; inspect answers with the client\'s names', async () => {
     for (const op of CONTAINER_OPS) {
-      assert.deepEqual(await run({ op, params: { id: 'web' } }), { allowed: true, params: { id: A1 } }, op);
+      const v = await run({ op, params: { id: 'web' } });
+      assert.deepEqual(bare(v, { response: op === 'ContainerInspect' }), { allowed: true, params: { id: A1 } }, op);
       expectHidden(await run({ op, params: { id: 'api' } }), 'No such container: api');
     }
+  });
+
+  it('ContainerInspect presents the container under the client\'s names; with one name space it is left alone', async () => {
+    const v = await run({ op: 'ContainerInspect', params: { id: 'web' } });
+    assert.deepEqual(respond(v, { Id: A1, Name: '/alice.web', HostConfig: { NetworkMode: 'alice.front' } }), j({ Id: A1, Name: '/web', HostConfig: { NetworkMode: 'front' } }));
+    const lookup = daemon({}, 'shared');
+    assert.deepEqual(await run({ op: 'ContainerInspect', params: { id: 'web' }, lookup }, SHARED_NAMES), { allowed: true, params: { id: A1 } });
   });
 
   it('a failed look-up refuses (fail closed)', async () => {

@@ -3,9 +3,7 @@ import { describe, it } from 'node:test';
 import { compilePolicies } from '../../src/policy/compile.js';
 import { createTenancyInspector } from '../../src/tenancy/inspector.js';
 import { mergeTenancy } from '../../src/tenancy/model.js';
-import { A1, A2, AB_B, B1, daemon, enc, expectHidden, expectRule, j, LABEL, run } from './helpers.js';
-
-const namePath = (name: string): string => `/containers/json?all=1&filters=${enc({ name: { [`^/${name}$`]: true } })}`;
+import { A1, A2, AB_B, allowed, B1, daemon, expectHidden, expectRule, j, LABEL, namePath, run, SHARED_NAMES } from './helpers.js';
 
 describe('tenancy: ContainerCreate', () => {
   it('adds the owner label, creating Labels', async () => {
@@ -24,24 +22,50 @@ describe('tenancy: ContainerCreate', () => {
     assert.equal((await run({ op: 'ContainerCreate', body: { Image: 'i' } }, below)).allowed, true);
   });
 
-  it('answers a name taken by another client with a 409 that names no ID', async () => {
-    const lookup = daemon({ [namePath('api')]: { status: 200, body: [{ Id: B1, Names: ['/api'] }] } });
+  it('with one name space, answers a name taken by another client with a 409 that names no ID', async () => {
+    const lookup = daemon({ [namePath('api')]: { status: 200, body: [{ Id: B1, Names: ['/api'] }] } }, 'shared');
     expectHidden(
-      await run({ op: 'ContainerCreate', query: { name: ['api'] }, body: { Image: 'i' }, lookup }),
+      await run({ op: 'ContainerCreate', query: { name: ['api'] }, body: { Image: 'i' }, lookup }, SHARED_NAMES),
       'Conflict. The container name "/api" is already in use by another client. You have to remove (or rename) that container to be able to reuse that name.',
       409,
     );
   });
 
-  it('leaves a clash with an own container, a free name and a regex near-miss to dockerd', async () => {
-    const lookup = daemon({
-      [namePath('web')]: { status: 200, body: [{ Id: A1, Names: ['/web'] }] },
-      [namePath('new')]: { status: 200, body: [{ Id: B1, Names: ['/new2'] }] },
-      [namePath('free')]: { status: 200, body: [] },
-    });
+  it('with one name space, leaves a clash with an own container, a free name and a regex near-miss to dockerd, names unchanged', async () => {
+    const lookup = daemon(
+      {
+        [namePath('web')]: { status: 200, body: [{ Id: A1, Names: ['/web'] }] },
+        [namePath('new')]: { status: 200, body: [{ Id: B1, Names: ['/new2'] }] },
+        [namePath('free')]: { status: 200, body: [] },
+      },
+      'shared',
+    );
     for (const name of ['web', 'new', 'free']) {
-      assert.equal((await run({ op: 'ContainerCreate', query: { name: [name] }, body: { Image: 'i' }, lookup })).allowed, true, name);
+      assert.deepEqual(await run({ op: 'ContainerCreate', query: { name: [name] }, body: { Image: 'i' }, lookup }, SHARED_NAMES), {
+        allowed: true,
+        body: j({ Image: 'i', Labels: { [LABEL]: 'alice' } }),
+      }, name);
     }
+  });
+
+  it('with name prefixes, another client\'s container of the same name is no clash: the name goes to the daemon prefixed', async () => {
+    const lookup = daemon({ [namePath('alice.api')]: { status: 200, body: [] } });
+    const v = await run({ op: 'ContainerCreate', query: { name: ['api'] }, body: { Image: 'i' }, lookup });
+    assert.deepEqual(Object.fromEntries(allowed(v).query!), { name: ['alice.api'] });
+    assert.ok(lookup.calls.includes(namePath('alice.api')));
+    assert.ok(!lookup.calls.includes(namePath('api')));
+  });
+
+  it('with name prefixes, a container in the client\'s name space it does not own still clashes with a 409', async () => {
+    // e.g. created past the proxy: it holds the daemon name, but is not the client's
+    const lookup = daemon({ [namePath('alice.api')]: { status: 200, body: [{ Id: B1, Names: ['/alice.api'] }] } });
+    expectHidden(
+      await run({ op: 'ContainerCreate', query: { name: ['api'] }, body: { Image: 'i' }, lookup }),
+      'Conflict. The container name "/api" is already in use by another client. You have to remove (or rename) that container to be able to reuse that name.',
+      409,
+    );
+    const own = daemon({ [namePath('alice.web')]: { status: 200, body: [{ Id: A1, Names: ['/alice.web'] }] } });
+    assert.deepEqual(Object.fromEntries(allowed(await run({ op: 'ContainerCreate', query: { name: ['web'] }, body: { Image: 'i' }, lookup: own })).query!), { name: ['alice.web'] });
   });
 
   it('pins references to visible containers and hides the others', async () => {

@@ -1,0 +1,19 @@
+import { accessSync, constants } from 'node:fs';
+import { dockerEnv, runClient, type DockerResult } from './docker-cli.js';
+
+/** Compose 1.29 from Debian: docker-py, a client other than the docker CLI. */
+export const COMPOSE = '/usr/bin/docker-compose';
+
+export function composeAvailable(): boolean {
+  try {
+    accessSync(COMPOSE, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs docker-compose for `project` in `dir` against `host` with every DOCKER_* variable but ours removed. */
+export function compose(host: string, dir: string, configDir: string, project: string, args: string[], timeoutMs = 120_000): Promise<DockerResult> {
+  return runClient(COMPOSE, ['-p', project, ...args], { cwd: dir, env: dockerEnv(host, configDir), timeoutMs });
+}
