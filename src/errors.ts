@@ -51,6 +51,14 @@ export const Errors = {
   PC_QUOTA_CONTAINERS: def('PC_QUOTA_CONTAINERS', 403, 'the client already owns as many containers as tenancy.quotas.containers allows'),
   PC_SHARED_READ_ONLY: def('PC_SHARED_READ_ONLY', 403, 'a change to an object the policy shares with the client, which may read and use it but not change it'),
   PC_TENANCY_FILTERS: def('PC_TENANCY_FILTERS', 403, 'a filters query parameter that is not the JSON dockerd reads, so the owner filter cannot be merged into it'),
+  // Visibility by name patterns and label selectors (docs/visibility.md); hidden objects answer PC_HIDDEN.
+  PC_VISIBILITY_OUTSIDE: def('PC_VISIBILITY_OUTSIDE', 403, 'a create or rename whose result the client could not see: its name matches no pattern and its labels no selector'),
+  PC_VISIBILITY_UNSUPPORTED: def('PC_VISIBILITY_UNSUPPORTED', 403, 'a prune that would remove objects the client cannot see, and cannot be confined to the visible ones'),
+  // Image allowlists (docs/images.md): which image references a policy's clients may use.
+  PC_IMAGE_NOT_ALLOWED: def('PC_IMAGE_NOT_ALLOWED', 403, 'an image reference (to run, pull, tag as or push) that is not in the policy\'s images.allow list'),
+  PC_IMAGE_HIDDEN: def('PC_IMAGE_HIDDEN', 404, 'an image with no name in the allowlist, or no such image (answered in dockerd\'s own words)'),
+  PC_IMAGE_BAD_REFERENCE: def('PC_IMAGE_BAD_REFERENCE', 403, 'an image reference, tag or repository that cannot be read the way dockerd reads it'),
+  PC_IMAGE_UNSUPPORTED: def('PC_IMAGE_UNSUPPORTED', 403, 'an operation the image allowlist cannot confine (build, load, import, commit, prune, raw BuildKit)'),
   // Identification (docs/identities.md): who is asking decides the policy.
   PC_UNKNOWN_TOKEN: def('PC_UNKNOWN_TOKEN', 401, 'an Authorization header that is not "Bearer <token>" with the token of a configured client'),
   PC_UNKNOWN_CLIENT: def('PC_UNKNOWN_CLIENT', 403, 'no configured client matches the connection and there is no default client'),

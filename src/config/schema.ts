@@ -4,7 +4,9 @@ import { constraintsSchema } from '../policy/constraints.js';
 import type { PolicySpec } from '../policy/types.js';
 import { tenancySchema } from '../tenancy/model.js';
 import { redactionSchema } from '../filter/redact.js';
+import { visibilitySchema } from '../visibility/model.js';
 import { mutationSchema } from '../mutate/create.js';
+import { imagesSchema } from '../images/model.js';
 import { parseSanSpec } from '../identity/certificate.js';
 import { parseSourceEntry, SourceError } from '../identity/source.js';
 import { parseTokenHash, TOKEN_PATTERN, tokenDigestHex } from '../identity/token.js';
@@ -150,7 +152,7 @@ const rule = z
   });
 
 const policy = z
-  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional(), redact: redactionSchema.optional(), mutate: mutationSchema.optional() })
+  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional(), redact: redactionSchema.optional(), mutate: mutationSchema.optional(), visibility: visibilitySchema.optional(), images: imagesSchema.optional() })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.rules.forEach((r, i) => {

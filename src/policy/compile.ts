@@ -9,6 +9,10 @@ import { createTenancyInspector } from '../tenancy/inspector.js';
 import { mergeTenancy, type Tenancy, type TenancyOverrides } from '../tenancy/model.js';
 import { createRedactionInspector, mergeRedaction, type RedactionOverrides } from '../filter/redact.js';
 import { createMutationInspector, mergeMutation, type MutationOverrides } from '../mutate/create.js';
+import { createVisibilityInspector } from '../visibility/inspector.js';
+import { mergeVisibility, type VisibilityOverrides } from '../visibility/model.js';
+import { createImageInspector } from '../images/inspector.js';
+import { mergeImages, type ImageOverrides } from '../images/model.js';
 import type { CompiledPolicy, Decision, PolicySpec, RequestFacts, RuleSpec } from './types.js';
 
 /** A config mistake; `path` points into the config (`['policies','ci','rules',2,'allow',1]`). */
@@ -126,7 +130,10 @@ function ruleChain(chain: readonly string[], own: ReadonlyMap<string, Rule[]>): 
  * key by key), when any policy of the chain has some. Tenancy: merged the same way, on when
  * `ownership` ends up true. With both, tenancy runs first and the constraints judge the request
  * as tenancy changed it (pinned IDs, labelled body). Mutation (`mutate`, merged the same way) runs
- * between them: what is forwarded is mutated, then checked.
+ * between them: what is forwarded is mutated, then checked. Visibility (merged the same way) runs
+ * right after tenancy: it resolves the references the client made before mutation adds its own.
+ * The image allowlist (`images.allow`, the nearest one along the chain) runs just before the
+ * constraints, on the image the forwarded body names.
  *
  * @throws PolicyError when `mutate.labels` would overwrite the tenancy owner label.
  */
@@ -135,27 +142,36 @@ function inspectorFor(chain: readonly string[], specs: ReadonlyMap<string, Polic
   const tenancyOverrides: TenancyOverrides[] = [];
   const redactOverrides: RedactionOverrides[] = [];
   const mutateOverrides: MutationOverrides[] = [];
+  const visibilityOverrides: VisibilityOverrides[] = [];
+  const imageOverrides: ImageOverrides[] = [];
   for (const name of [...chain].reverse()) {
     const spec = specs.get(name);
     if (spec?.constraints !== undefined) overrides.push(spec.constraints);
     if (spec?.tenancy !== undefined) tenancyOverrides.push(spec.tenancy);
     if (spec?.redact !== undefined) redactOverrides.push(spec.redact);
     if (spec?.mutate !== undefined) mutateOverrides.push(spec.mutate);
+    if (spec?.visibility !== undefined) visibilityOverrides.push(spec.visibility);
+    if (spec?.images !== undefined) imageOverrides.push(spec.images);
   }
   const tenancy = mergeTenancy(...tenancyOverrides);
   const redaction = mergeRedaction(...redactOverrides);
   const mutation = mergeMutation(...mutateOverrides);
+  const visibility = mergeVisibility(...visibilityOverrides);
+  const images = mergeImages(...imageOverrides);
   if (tenancy !== null && mutation !== null && Object.hasOwn(mutation.labels, tenancy.label)) {
     // The nearest policy of the chain that forces the label is the one to fix.
     const name = chain.find((n) => Object.hasOwn(specs.get(n)?.mutate?.labels ?? {}, tenancy.label)) as string;
     throw new PolicyError(`mutate.labels must not set the tenancy owner label "${tenancy.label}"`, ['policies', name, 'mutate', 'labels', tenancy.label]);
   }
-  // Tenancy first (it pins references and labels bodies), then mutation, then redaction, then the
-  // constraints, which judge the request as it will be forwarded.
+  // Tenancy first (it pins references and labels bodies), then visibility, then mutation, then
+  // redaction, then the image allowlist, then the constraints, which judge the request as it
+  // will be forwarded.
   const stages = [
     tenancy === null ? null : createTenancyInspector(tenancy),
+    visibility === null ? null : createVisibilityInspector(visibility, mutation?.labels ?? {}),
     mutation === null ? null : createMutationInspector(mutation),
     redaction === null ? null : createRedactionInspector(redaction),
+    images === null ? null : createImageInspector(images),
     overrides.length === 0 ? null : createInspector(mergeConstraints(HARDENED_CONSTRAINTS, ...overrides)),
   ].filter((s): s is Inspector => s !== null);
   return stages.length === 0 ? null : stages.reduce((a, b) => chainInspectors(a, b));

@@ -2,7 +2,9 @@ import type { Operation } from '../catalogue/operation.js';
 import type { Inspector } from '../inspect/types.js';
 import type { TenancyOverrides } from '../tenancy/model.js';
 import type { RedactionOverrides } from '../filter/redact.js';
+import type { VisibilityOverrides } from '../visibility/model.js';
 import type { MutationOverrides } from '../mutate/create.js';
+import type { ImageOverrides } from '../images/model.js';
 import type { ConstraintOverrides } from './constraints/model.js';
 
 /** A rule as written in the config file (after schema validation, before compilation). */
@@ -33,10 +35,17 @@ export interface PolicySpec {
   /** Redaction of container inspect answers (README, "Tenants"): keys left out come from the base. */
   readonly redact?: RedactionOverrides;
   /**
+   * Which containers, networks and volumes the clients see, by name patterns and label selectors
+   * (docs/visibility.md): `match` and each kind block left out come from the base.
+   */
+  readonly visibility?: VisibilityOverrides;
+  /**
    * Mutation of ContainerCreate bodies (docs/mutation.md): forced labels and hardening, resource
    * defaults and caps. Keys left out come from the base (`labels` and the limits key by key).
    */
   readonly mutate?: MutationOverrides;
+  /** Image reference allowlist (docs/images.md): the nearest policy along the chain with `allow` decides. */
+  readonly images?: ImageOverrides;
 }
 
 /** What the policy engine sees of a request. */
