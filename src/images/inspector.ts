@@ -1,10 +1,10 @@
-import type { Operation } from '../catalogue/operation.js';
 import type { JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { filterDataUsage, filterImageSummaries, trimImageHistory, trimImageInspect } from './filter.js';
 import type { ImageAllowlist } from './pattern.js';
 import { canonicalString, familiarString, fullImageId, repositoryName, withDefaultTag, withTag, withTagOrDigest, type Reference } from './reference.js';
-import { badReference, hiddenImage, ImageRefusal, notAllowed, unsupported } from './refusal.js';
+import { badReference, hiddenImage, notAllowed, unsupported } from './refusal.js';
+import { refusingInspector } from '../inspect/refusal.js';
 import { isObj, mayBeIdPrefix, parseName, resolveImage, type Resolution } from './resolve.js';
 
 /**
@@ -266,18 +266,5 @@ class Stage {
  */
 export function createImageInspector(allow: ImageAllowlist): Inspector {
   const stage = new Stage(allow);
-  return {
-    wants(op: Operation): boolean {
-      return WANTED.has(op.id);
-    },
-    async check(req: InspectRequest): Promise<InspectVerdict> {
-      if (!WANTED.has(req.op.id)) return { allowed: true };
-      try {
-        return await stage.check(req);
-      } catch (error) {
-        if (error instanceof ImageRefusal) return error.verdict();
-        throw error;
-      }
-    },
-  };
+  return refusingInspector(WANTED, (req) => stage.check(req));
 }

@@ -1,7 +1,8 @@
 import type { JsonObject, JsonValue } from '../inspect/json-value.js';
 import { JsonNumber } from '../inspect/json-value.js';
 import { RESTRICTED_NAME } from './names.js';
-import { hidden, TenancyRefusal } from './refusal.js';
+import { hidden } from './refusal.js';
+import { InspectRefusal } from '../inspect/refusal.js';
 import { resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type VolumeEntry } from './resolve.js';
 import { visibleNetworks, visibleVolumes, type Owner } from './visible.js';
 
@@ -10,7 +11,7 @@ function isObj(v: JsonValue | undefined): v is JsonObject {
 }
 
 function malformed(reason: string): never {
-  throw new TenancyRefusal('PC_DENIED_MALFORMED_BODY', reason);
+  throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', reason);
 }
 
 /** A copy of `body` (an object, or null for none) with `Labels[label] = owner`, overwriting a client's value. */
@@ -38,7 +39,7 @@ function pin(visible: readonly ContainerEntry[], ref: string, where: string, own
   const found = resolveContainer(visible, ref);
   if (found === null) noSuchContainer(ref, where);
   if (own && !found.owned) {
-    throw new TenancyRefusal('PC_SHARED_READ_ONLY', `${where} names container "${ref}", which is shared with the client but not its own`);
+    throw new InspectRefusal('PC_SHARED_READ_ONLY', `${where} names container "${ref}", which is shared with the client but not its own`);
   }
   return found.id;
 }
@@ -112,7 +113,7 @@ async function volumeFor(owner: Owner, visible: readonly VolumeEntry[], name: st
   const res = await owner.lookup(`/volumes/${encodeURIComponent(raw)}`);
   if (res.status !== 404) hidden(`get ${name}: no such volume`, `the body mounts volume "${name}", which the client cannot see`);
   if (!RESTRICTED_NAME.test(name)) {
-    throw new TenancyRefusal(
+    throw new InspectRefusal(
       'PC_HIDDEN',
       `volume name "${name}" is not one dockerd accepts`,
       400,

@@ -1,13 +1,13 @@
 import { decodeGoJson } from '../inspect/go-json.js';
 import { JsonNumber, type JsonValue } from '../inspect/json-value.js';
 import { ANY } from '../inspect/schemas.js';
-import { TenancyRefusal } from './refusal.js';
+import { InspectRefusal } from '../inspect/refusal.js';
 
 /** A Docker `filters` value: filter name → set of values (the map form dockerd reads). */
 export type FilterMap = Map<string, Set<string>>;
 
 function bad(reason: string): never {
-  throw new TenancyRefusal('PC_TENANCY_FILTERS', `the filters parameter ${reason}`);
+  throw new InspectRefusal('PC_TENANCY_FILTERS', `the filters parameter ${reason}`);
 }
 
 function isPlainObject(v: JsonValue): v is Record<string, JsonValue> {

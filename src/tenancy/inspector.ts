@@ -1,4 +1,3 @@
-import type { Operation } from '../catalogue/operation.js';
 import type { JsonObject, JsonValue } from '../inspect/json-value.js';
 import { JsonNumber } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
@@ -6,7 +5,8 @@ import { pinContainerReferences, rewriteNamedResources, withOwnerLabel } from '.
 import { checkEvents, checkList, checkPrune, dataUsageFilter } from './lists.js';
 import type { Tenancy } from './model.js';
 import { Names, presentContainer, presentNetwork, presentVolume, RESTRICTED_NAME } from './names.js';
-import { hidden, TenancyRefusal } from './refusal.js';
+import { hidden } from './refusal.js';
+import { InspectRefusal, refusingInspector } from '../inspect/refusal.js';
 import { resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type NetworkEntry } from './resolve.js';
 import { containersNamed, execContainer, ownedContainers, visibleContainers, visibleNetworks, visibleVolumes, type Owner } from './visible.js';
 
@@ -42,7 +42,7 @@ function isObj(v: unknown): v is JsonObject {
 }
 
 function conflict(name: string): never {
-  throw new TenancyRefusal(
+  throw new InspectRefusal(
     'PC_HIDDEN',
     `container name "/${name}" is taken by a container of another client`,
     409,
@@ -51,7 +51,7 @@ function conflict(name: string): never {
 }
 
 function sharedReadOnly(kind: string, ref: string, owner: Owner): never {
-  throw new TenancyRefusal('PC_SHARED_READ_ONLY', `${kind} "${ref}" is shared with client "${owner.client}", which may use it but not change it`);
+  throw new InspectRefusal('PC_SHARED_READ_ONLY', `${kind} "${ref}" is shared with client "${owner.client}", which may use it but not change it`);
 }
 
 /** The first value of a query parameter, as Go's `r.Form.Get` reads it; null when absent or empty. */
@@ -75,7 +75,7 @@ async function containerName(owner: Owner, given: string | null): Promise<string
   if (given === null) return null;
   const name = given.startsWith('/') ? given.slice(1) : given;
   if (owner.names.prefix !== null && !RESTRICTED_NAME.test(name)) {
-    throw new TenancyRefusal('PC_HIDDEN', `container name "${name}" is not one dockerd accepts`, 400, `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    throw new InspectRefusal('PC_HIDDEN', `container name "${name}" is not one dockerd accepts`, 400, `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
   const raw = owner.names.toDaemon(name);
   const taken = await containersNamed(owner, raw);
@@ -97,7 +97,7 @@ async function checkContainerCreate(req: InspectRequest, owner: Owner, t: Tenanc
   const max = t.quotas.containers;
   if (max !== null) {
     const owned = await ownedContainers(owner);
-    if (owned.length >= max) throw new TenancyRefusal('PC_QUOTA_CONTAINERS', `client "${owner.client}" owns ${owned.length} containers, the quota is ${max}`);
+    if (owned.length >= max) throw new InspectRefusal('PC_QUOTA_CONTAINERS', `client "${owner.client}" owns ${owned.length} containers, the quota is ${max}`);
   }
   const given = queryValue(req, 'name');
   const raw = await containerName(owner, given);
@@ -113,7 +113,7 @@ async function checkVolumeCreate(req: InspectRequest, owner: Owner, t: Tenancy):
   const name = body['Name'];
   if (typeof name !== 'string' || name === '') return { allowed: true, body };
   if (owner.names.prefix !== null && !RESTRICTED_NAME.test(name)) {
-    throw new TenancyRefusal(
+    throw new InspectRefusal(
       'PC_HIDDEN',
       `volume name "${name}" is not one dockerd accepts`,
       400,
@@ -125,7 +125,7 @@ async function checkVolumeCreate(req: InspectRequest, owner: Owner, t: Tenancy):
   // dockerd answers a create of an existing name with that volume: refuse when the client cannot see it.
   const res = await owner.lookup(`/volumes/${encodeURIComponent(raw)}`);
   if (res.status === 200 && !(await visibleVolumes(owner)).some((v) => v.raw === raw && v.owned)) {
-    throw new TenancyRefusal('PC_HIDDEN', `volume "${name}" belongs to another client`, 409, `volume name "${name}" is already in use by another client`);
+    throw new InspectRefusal('PC_HIDDEN', `volume "${name}" belongs to another client`, 409, `volume name "${name}" is already in use by another client`);
   }
   return { allowed: true, body, response };
 }
@@ -135,7 +135,7 @@ function checkNetworkCreate(req: InspectRequest, owner: Owner, t: Tenancy): Insp
   const name = body['Name'];
   if (typeof name !== 'string' || name === '') return { allowed: true, body };
   if (PREDEFINED_NETWORKS.has(name)) {
-    throw new TenancyRefusal('PC_HIDDEN', `network name "${name}" is one of dockerd's predefined networks`, 403, `operation is not permitted on predefined ${name} network `);
+    throw new InspectRefusal('PC_HIDDEN', `network name "${name}" is one of dockerd's predefined networks`, 403, `operation is not permitted on predefined ${name} network `);
   }
   return { allowed: true, body: { ...body, Name: owner.names.toDaemon(name) } };
 }
@@ -153,12 +153,12 @@ async function checkNetworkConnect(req: InspectRequest, owner: Owner, networkId:
     // As on create: the container keeps answering, on this network too, to the name its client gave.
     const given = Object.hasOwn(body, 'EndpointConfig') ? body['EndpointConfig'] : undefined;
     if (given !== undefined && given !== null && !isObj(given)) {
-      throw new TenancyRefusal('PC_DENIED_MALFORMED_BODY', 'EndpointConfig is not an object');
+      throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', 'EndpointConfig is not an object');
     }
     const ep: JsonObject = { ...((given ?? {}) as JsonObject) };
     const aliases = Object.hasOwn(ep, 'Aliases') ? ep['Aliases'] : undefined;
     if (aliases !== undefined && aliases !== null && !(Array.isArray(aliases) && aliases.every((a) => typeof a === 'string'))) {
-      throw new TenancyRefusal('PC_DENIED_MALFORMED_BODY', 'EndpointConfig.Aliases is not a list of strings');
+      throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', 'EndpointConfig.Aliases is not a list of strings');
     }
     const list = (aliases ?? []) as string[];
     if (!list.includes(name)) ep['Aliases'] = [...list, name];
@@ -270,18 +270,5 @@ async function checkRequest(req: InspectRequest, t: Tenancy): Promise<InspectVer
  * fresh look-up through `req.lookup`; a look-up that fails refuses.
  */
 export function createTenancyInspector(t: Tenancy): Inspector {
-  return {
-    wants(op: Operation): boolean {
-      return WANTED.has(op.id);
-    },
-    async check(req: InspectRequest): Promise<InspectVerdict> {
-      if (!WANTED.has(req.op.id)) return { allowed: true };
-      try {
-        return await checkRequest(req, t);
-      } catch (error) {
-        if (error instanceof TenancyRefusal) return error.verdict();
-        throw error;
-      }
-    },
-  };
+  return refusingInspector(WANTED, (req) => checkRequest(req, t));
 }

@@ -2,7 +2,8 @@ import { JsonNumber, type JsonObject, type JsonValue } from '../inspect/json-val
 import type { InspectRequest, InspectVerdict } from '../inspect/types.js';
 import { addLabel, queryFilters, withFilters, withOwnerFilter, type FilterMap } from './filters.js';
 import { presentContainerSummary, presentNetwork, presentVolume, type Names } from './names.js';
-import { hidden, TenancyRefusal } from './refusal.js';
+import { hidden } from './refusal.js';
+import { InspectRefusal } from '../inspect/refusal.js';
 import { resolveContainer } from './resolve.js';
 import { visibility, visibleContainers, type Owner } from './visible.js';
 
@@ -19,7 +20,7 @@ function isObj(v: JsonValue | undefined): v is JsonObject {
 }
 
 function badFilters(reason: string): never {
-  throw new TenancyRefusal('PC_TENANCY_FILTERS', `the filters parameter ${reason}`);
+  throw new InspectRefusal('PC_TENANCY_FILTERS', `the filters parameter ${reason}`);
 }
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -117,7 +118,7 @@ export async function checkList(req: InspectRequest, owner: Owner): Promise<Insp
     if (given.length > 1) badFilters('comes with limit given more than once');
     const n = given.length === 0 || given[0] === '' ? 0 : Number.parseInt(given[0]!, 10);
     if (given.length === 1 && given[0] !== '' && !/^-?[0-9]+$/.test(given[0]!)) {
-      throw new TenancyRefusal('PC_TENANCY_FILTERS', `limit "${given[0]}" is not an integer`);
+      throw new InspectRefusal('PC_TENANCY_FILTERS', `limit "${given[0]}" is not an integer`);
     }
     if (n > 0) {
       limit = n;

@@ -1,11 +1,11 @@
-import type { Operation } from '../catalogue/operation.js';
 import type { JsonObject, JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { parseApiVersion, compareApiVersions } from '../routing/version.js';
 import { pinContainerReferences } from '../tenancy/create.js';
 import { addLabel, queryFilters, withFilters, type FilterMap } from '../tenancy/filters.js';
 import { CONTAINER_OPS, EXEC_OPS, NETWORK_OPS, VOLUME_OPS } from '../tenancy/inspector.js';
-import { hidden, TenancyRefusal } from '../tenancy/refusal.js';
+import { hidden } from '../tenancy/refusal.js';
+import { InspectRefusal, refusingInspector } from '../inspect/refusal.js';
 import { resolveContainer, resolveNetwork, resolveVolume } from '../tenancy/resolve.js';
 import { eventFilter } from './events.js';
 import { containerListFilter, dataUsageFilter, networkInspectFilter, networkListFilter, volumeListFilter } from './lists.js';
@@ -40,11 +40,11 @@ const PREDEFINED_NETWORKS: ReadonlySet<string> = new Set(['default', 'bridge', '
 const LIST_WITHOUT_ENDPOINTS = [1, 28];
 
 function outside(reason: string): never {
-  throw new TenancyRefusal('PC_VISIBILITY_OUTSIDE', reason);
+  throw new InspectRefusal('PC_VISIBILITY_OUTSIDE', reason);
 }
 
 function malformed(reason: string): never {
-  throw new TenancyRefusal('PC_DENIED_MALFORMED_BODY', reason);
+  throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', reason);
 }
 
 /** The first value of a query parameter, as Go's `r.Form.Get` reads it; null when absent or empty. */
@@ -87,7 +87,7 @@ function resolveVisible(visible: readonly VisibleContainer[], ref: string, clien
 async function checkNameFree(req: InspectRequest, sel: Selector, name: string): Promise<void> {
   const taken = await containersNamed(req.lookup, name);
   if (taken.every((c) => containerVisible(c, sel))) return;
-  throw new TenancyRefusal(
+  throw new InspectRefusal(
     'PC_HIDDEN',
     `container name "/${name}" is taken by a container client "${req.client}" cannot see`,
     409,
@@ -237,7 +237,7 @@ async function checkVolumeCreate(req: InspectRequest, sel: Selector): Promise<In
   if (name !== null && !sel.nameMatches(name)) {
     const existing = await volumeNamed(req.lookup, name);
     if (existing !== null && !namedVisible(existing, sel)) {
-      throw new TenancyRefusal('PC_HIDDEN', `volume "${name}" exists and client "${req.client}" cannot see it`, 409, `volume name "${name}" is already in use`);
+      throw new InspectRefusal('PC_HIDDEN', `volume "${name}" exists and client "${req.client}" cannot see it`, 409, `volume name "${name}" is already in use`);
     }
   }
   return { allowed: true };
@@ -310,7 +310,7 @@ function checkVolumeList(req: InspectRequest, sel: Selector): InspectVerdict {
 /** Prunes remove what they match: confined to the visible objects only when the selector is one exact label. */
 function checkPrune(req: InspectRequest, sel: Selector, kind: string): InspectVerdict {
   if (sel.pushdown === null) {
-    throw new TenancyRefusal(
+    throw new InspectRefusal(
       'PC_VISIBILITY_UNSUPPORTED',
       `a prune would remove ${kind} client "${req.client}" cannot see, and its visibility is not a single label selector the prune can be narrowed by`,
     );
@@ -388,19 +388,5 @@ export function createVisibilityInspector(v: Visibility, forcedLabels: Labels = 
     volumes: v.volumes === null ? null : compileSelector(v.volumes, v.match, 'volume'),
     forcedLabels,
   };
-  const wanted = wantedOps(s);
-  return {
-    wants(op: Operation): boolean {
-      return wanted.has(op.id);
-    },
-    async check(req: InspectRequest): Promise<InspectVerdict> {
-      if (!wanted.has(req.op.id)) return { allowed: true };
-      try {
-        return await checkRequest(req, s);
-      } catch (error) {
-        if (error instanceof TenancyRefusal) return error.verdict();
-        throw error;
-      }
-    },
-  };
+  return refusingInspector(wantedOps(s), (req) => checkRequest(req, s));
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { compose as runCompose, COMPOSE, composeAvailable } from './harness/compose.js';
+import { compose as runCompose, COMPOSE, composeAvailable, twoServiceProject } from './harness/compose.js';
 import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
@@ -20,29 +20,7 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/hardened.yaml', import.met
 const PROJECT = `pccb${process.pid}`;
 const IMAGE = `pc-cb-${process.pid}-x:1`;
 
-const COMPOSE_FILE = `version: "3.8"
-services:
-  web:
-    image: ${BUSYBOX_IMAGE}
-    command: sleep 1000
-    ports:
-      - "127.0.0.1::80"
-    volumes:
-      - data:/data
-    networks:
-      - back
-  worker:
-    image: ${BUSYBOX_IMAGE}
-    command: sleep 1000
-    volumes:
-      - data:/data
-    networks:
-      - back
-volumes:
-  data: {}
-networks:
-  back: {}
-`;
+const COMPOSE_FILE = twoServiceProject(BUSYBOX_IMAGE, true);
 
 function compose(host: string, dir: string, configDir: string, args: string[], timeoutMs = 120_000): Promise<DockerResult> {
   return runCompose(host, dir, configDir, PROJECT, args, timeoutMs);

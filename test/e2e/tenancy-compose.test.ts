@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnDocker, type BackgroundDocker } from './harness/background.js';
-import { compose, COMPOSE, composeAvailable } from './harness/compose.js';
+import { compose, COMPOSE, composeAvailable, twoServiceProject } from './harness/compose.js';
 import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
@@ -26,27 +26,7 @@ const PROJECT = `pcten${process.pid}`;
 const TENANTS = ['alice', 'bob'] as const;
 type Tenant = (typeof TENANTS)[number];
 
-const COMPOSE_FILE = `version: "3.8"
-services:
-  web:
-    image: ${BUSYBOX_IMAGE}
-    command: sleep 1000
-    volumes:
-      - data:/data
-    networks:
-      - back
-  worker:
-    image: ${BUSYBOX_IMAGE}
-    command: sleep 1000
-    volumes:
-      - data:/data
-    networks:
-      - back
-volumes:
-  data: {}
-networks:
-  back: {}
-`;
+const COMPOSE_FILE = twoServiceProject(BUSYBOX_IMAGE, false);
 
 function ok(res: DockerResult, what: string): string {
   assert.equal(res.code, 0, `${what}: exit ${res.code}\n--- stdout ---\n${res.stdout}\n--- stderr ---\n${res.stderr}`);

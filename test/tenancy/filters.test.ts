@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { withOwnerFilter } from '../../src/tenancy/filters.js';
-import { TenancyRefusal } from '../../src/tenancy/refusal.js';
+import { InspectRefusal } from '../../src/inspect/refusal.js';
 import { FILTERED_OPS } from '../../src/tenancy/inspector.js';
 import { allowed, expectRule, filtersOf, LABEL, run, SHARED_NAMES, tenancy } from './helpers.js';
 
@@ -30,9 +30,9 @@ describe('tenancy: filters', () => {
 
   it('refuses garbage, mixed forms, duplicates and repeated parameters', () => {
     for (const bad of ['x', '[]', '{"label":"a"}', '{"label":{"a":1}}', '{"label":["a"],"status":{"running":true}}', '{"label":null}', '{"label":["a"],"label":["b"]}', '{} x']) {
-      assert.throws(() => merged(bad), (e: unknown) => e instanceof TenancyRefusal && e.rule === 'PC_TENANCY_FILTERS', bad);
+      assert.throws(() => merged(bad), (e: unknown) => e instanceof InspectRefusal && e.rule === 'PC_TENANCY_FILTERS', bad);
     }
-    assert.throws(() => withOwnerFilter(new Map([['filters', ['{}', '{}']]]), LABEL, 'alice'), TenancyRefusal);
+    assert.throws(() => withOwnerFilter(new Map([['filters', ['{}', '{}']]]), LABEL, 'alice'), InspectRefusal);
   });
 
   const selectors = { shared: { labels: ['com.example.shared=yes'] } };

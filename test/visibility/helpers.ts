@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import type { InspectVerdict } from '../../src/inspect/types.js';
 import { createVisibilityInspector } from '../../src/visibility/inspector.js';
 import { mergeVisibility, type VisibilityOverrides } from '../../src/visibility/model.js';
-import { OPERATIONS_BY_ID } from '../../src/catalogue/operations.js';
-import { fakeLookup, j, type LookupAnswer } from '../policy/constraints/helpers.js';
+import { fakeLookup, inspectWith, j, type LookupAnswer } from '../policy/constraints/helpers.js';
+import { expectHidden, expectRule } from '../tenancy/helpers.js';
 
-export { fakeLookup, j };
+export { expectHidden, expectRule, fakeLookup, j };
 
 export const enc = (v: unknown): string => encodeURIComponent(JSON.stringify(v));
 
@@ -67,36 +67,10 @@ export interface Req {
 export async function run(r: Req, policy: VisibilityOverrides = POLICY, forcedLabels: Record<string, string> = {}): Promise<InspectVerdict> {
   const v = mergeVisibility(policy);
   assert.ok(v);
-  const inspector = createVisibilityInspector(v, forcedLabels);
-  const op = OPERATIONS_BY_ID.get(r.op);
-  assert.ok(op, r.op);
-  assert.ok(inspector.wants(op), `visibility should want ${r.op}`);
-  return inspector.check({
-    op,
-    method: op.method,
-    path: op.path,
-    params: r.params ?? {},
-    query: new Map(Object.entries(r.query ?? {})),
-    version: r.version ?? null,
-    client: 'dash',
-    body: r.body === undefined ? null : j(r.body),
-    lookup: r.lookup ?? daemon(),
-  });
+  return inspectWith(createVisibilityInspector(v, forcedLabels), { ...r, client: 'dash', lookup: r.lookup ?? daemon() });
 }
 
-export function expectHidden(v: InspectVerdict, message: string, status = 404): void {
-  assert.equal(v.allowed, false, `expected "${message}", got allowed`);
-  if (v.allowed) return;
-  assert.equal(v.rule, 'PC_HIDDEN', v.reason);
-  assert.equal(v.status, status);
-  assert.equal(v.message, message);
-}
 
-export function expectRule(v: InspectVerdict, rule: string): void {
-  assert.equal(v.allowed, false, 'expected a refusal');
-  if (v.allowed) return;
-  assert.equal(v.rule, rule, v.reason);
-}
 
 /** The allowed verdict's fields (a refusal fails the test). */
 export function allowed(v: InspectVerdict): Extract<InspectVerdict, { allowed: true }> {

@@ -17,3 +17,25 @@ export function composeAvailable(): boolean {
 export function compose(host: string, dir: string, configDir: string, project: string, args: string[], timeoutMs = 120_000): Promise<DockerResult> {
   return runClient(COMPOSE, ['-p', project, ...args], { cwd: dir, env: dockerEnv(host, configDir), timeoutMs });
 }
+
+/**
+ * A compose file of two busybox services, web and worker, sharing the named volume `data` and the
+ * user network `back`; `publish` also publishes web's port 80 on 127.0.0.1.
+ */
+export function twoServiceProject(image: string, publish: boolean): string {
+  const service = (name: string, extra: string) => `  ${name}:
+    image: ${image}
+    command: sleep 1000
+${extra}    volumes:
+      - data:/data
+    networks:
+      - back
+`;
+  return `version: "3.8"
+services:
+${service('web', publish ? '    ports:\n      - "127.0.0.1::80"\n' : '')}${service('worker', '')}volumes:
+  data: {}
+networks:
+  back: {}
+`;
+}

@@ -43,7 +43,7 @@ export interface Req {
 /** Runs `inspector` on a request to `op` as the proxy would hand it over. */
 export async function inspectWith(
   inspector: Inspector,
-  r: { op: string; params?: Record<string, string>; query?: Record<string, string[]>; body?: unknown; client: string; lookup: InspectRequest['lookup'] },
+  r: { op: string; params?: Record<string, string>; query?: Record<string, string[]>; body?: unknown; version?: string | null; client: string; lookup: InspectRequest['lookup'] },
 ): Promise<InspectVerdict> {
   const op = OPERATIONS_BY_ID.get(r.op);
   assert.ok(op, r.op);
@@ -54,7 +54,7 @@ export async function inspectWith(
     path: op.path,
     params: r.params ?? {},
     query: new Map(Object.entries(r.query ?? {})),
-    version: null,
+    version: r.version ?? null,
     client: r.client,
     body: r.body === undefined ? null : j(r.body),
     lookup: r.lookup,
