@@ -310,6 +310,28 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
     assert.equal(await owned('alice'), 1);
   });
 
+  it('memory per container: none asked gets the 256 MiB default; more than 1 GiB is refused at create and update', async () => {
+    const name = `pc-ten-mem-${tag}`;
+    const id = (await must('bob', ['create', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'true'])).trim();
+    try {
+      const c = await daemon('GET', `/containers/${id}/json`);
+      assert.equal((c.json as { HostConfig: { Memory: number } }).HostConfig.Memory, 256 * 1024 * 1024);
+      const update = await as('bob', ['update', '--memory', '2g', '--memory-swap', '2g', name]);
+      assert.notEqual(update.code, 0, update.stdout);
+      assert.match(update.stderr, /PC_DENIED_RESOURCE_LIMIT/);
+      await must('bob', ['update', '--memory', '512m', '--memory-swap', '512m', name]);
+      const after = await daemon('GET', `/containers/${id}/json`);
+      assert.equal((after.json as { HostConfig: { Memory: number } }).HostConfig.Memory, 512 * 1024 * 1024);
+    } finally {
+      await must('bob', ['rm', '-f', id]);
+    }
+    const over = await as('bob', ['run', '--rm', '--pull', 'never', '-m', '2g', '--network', 'none', BUSYBOX_IMAGE, 'true']);
+    assert.notEqual(over.code, 0, over.stdout);
+    assert.match(over.stderr, /portcullis: ContainerCreate denied: .*Memory.*\(rule PC_DENIED_RESOURCE_LIMIT\)/);
+    const within = await as('bob', ['run', '--rm', '--pull', 'never', '-m', '1g', '--network', 'none', BUSYBOX_IMAGE, 'true']);
+    assert.equal(within.code, 0, within.stderr);
+  });
+
   it('bob may use the name of alice\'s container: each name lives in its tenant\'s name space on the daemon', async () => {
     const bobId = (await must('bob', ['create', '--name', web, '--network', 'none', BUSYBOX_IMAGE, 'true'])).trim();
     try {
