@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Operation } from '../catalogue/operation.js';
-import { JsonNumber, type JsonObject, type JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectVerdict, Inspector } from '../inspect/types.js';
 
 /**
@@ -33,10 +33,6 @@ export function mergeRedaction(...overrides: RedactionOverrides[]): Redaction | 
   return env || paths.length > 0 ? { env, paths } : null;
 }
 
-function isObj(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
-
 /** A copy of `doc` without the field at `path` (parents copied on the way down). */
 function without(doc: JsonObject, path: readonly string[]): JsonObject {
   const [head, ...rest] = path as [string, ...string[]];
@@ -47,14 +43,14 @@ function without(doc: JsonObject, path: readonly string[]): JsonObject {
     return copy;
   }
   const child = doc[head];
-  if (isObj(child)) copy[head] = without(child, rest);
+  if (isJsonObject(child)) copy[head] = without(child, rest);
   return copy;
 }
 
 export function redact(doc: JsonValue, r: Redaction): JsonValue {
-  if (!isObj(doc)) return doc;
+  if (!isJsonObject(doc)) return doc;
   let out = doc;
-  if (r.env && isObj(out['Config']) && Object.hasOwn(out['Config'], 'Env')) {
+  if (r.env && isJsonObject(out['Config']) && Object.hasOwn(out['Config'], 'Env')) {
     out = { ...out, Config: { ...out['Config'], Env: [] } };
   }
   for (const p of r.paths) out = without(out, p.split('.'));

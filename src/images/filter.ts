@@ -1,7 +1,7 @@
-import type { JsonObject, JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { ImageAllowlist } from './pattern.js';
 import { parseReference } from './reference.js';
-import { isObj } from './resolve.js';
+import {  } from './resolve.js';
 
 /**
  * Response filters: the daemon's answers about images, cut down to the names the allowlist
@@ -36,22 +36,22 @@ function hasAllowedName(allow: ImageAllowlist, summary: JsonObject): boolean {
 /** ImageList (and SystemDataUsage's `Images`): visible images only, with their allowed names. */
 export function filterImageSummaries(allow: ImageAllowlist, body: JsonValue): JsonValue {
   if (!Array.isArray(body)) return body;
-  return body.filter((s): s is JsonObject => isObj(s) && hasAllowedName(allow, s)).map((s) => trimmed(allow, s, NAME_KEYS));
+  return body.filter((s): s is JsonObject => isJsonObject(s) && hasAllowedName(allow, s)).map((s) => trimmed(allow, s, NAME_KEYS));
 }
 
 /** ImageInspect: the image's names outside the allowlist are removed. */
 export function trimImageInspect(allow: ImageAllowlist, body: JsonValue): JsonValue {
-  return isObj(body) ? trimmed(allow, body, NAME_KEYS) : body;
+  return isJsonObject(body) ? trimmed(allow, body, NAME_KEYS) : body;
 }
 
 /** ImageHistory: each layer's `Tags` trimmed to allowed names. */
 export function trimImageHistory(allow: ImageAllowlist, body: JsonValue): JsonValue {
   if (!Array.isArray(body)) return body;
-  return body.map((entry) => (isObj(entry) ? trimmed(allow, entry, ['Tags']) : entry));
+  return body.map((entry) => (isJsonObject(entry) ? trimmed(allow, entry, ['Tags']) : entry));
 }
 
 /** SystemDataUsage: its `Images` list filtered like ImageList. */
 export function filterDataUsage(allow: ImageAllowlist, body: JsonValue): JsonValue {
-  if (!isObj(body) || !Object.hasOwn(body, 'Images')) return body;
+  if (!isJsonObject(body) || !Object.hasOwn(body, 'Images')) return body;
   return { ...body, Images: filterImageSummaries(allow, body['Images'] as JsonValue) };
 }

@@ -1,11 +1,12 @@
-import type { JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { filterDataUsage, filterImageSummaries, trimImageHistory, trimImageInspect } from './filter.js';
 import type { ImageAllowlist } from './pattern.js';
 import { canonicalString, familiarString, fullImageId, repositoryName, withDefaultTag, withTag, withTagOrDigest, type Reference } from './reference.js';
 import { badReference, hiddenImage, notAllowed, unsupported } from './refusal.js';
 import { refusingInspector } from '../inspect/refusal.js';
-import { isObj, mayBeIdPrefix, parseName, resolveImage, type Resolution } from './resolve.js';
+import { mayBeIdPrefix, parseName, resolveImage, type Resolution } from './resolve.js';
+import { formValue } from '../routing/query.js';
 
 /**
  * How an operation reads a reference without tag or digest: most of dockerd adds `:latest`;
@@ -36,12 +37,6 @@ const UNSUPPORTED: ReadonlyMap<string, string> = new Map([
 const OTHER_OPS = ['ContainerCreate', 'ImageCreate', 'ImagePush', 'ImageGetAll', 'DistributionInspect', 'ImageList', 'SystemDataUsage', 'ServiceCreate', 'ServiceUpdate'];
 
 const WANTED: ReadonlySet<string> = new Set([...OBJECT_OPS.keys(), ...UNSUPPORTED.keys(), ...OTHER_OPS]);
-
-/** The first value of a query parameter, as Go's `r.Form.Get` reads it; null when absent or empty. */
-function queryValue(req: InspectRequest, name: string): string | null {
-  const v = req.query.get(name)?.[0];
-  return v === undefined || v === '' ? null : v;
-}
 
 function named(r: Reference): string {
   return `"${familiarString(r)}" (${canonicalString(r)})`;
@@ -153,10 +148,10 @@ class Stage {
 
   /** ImageTag's new name (`repo`, `tag`), read as dockerd reads it, must be allowed. */
   private checkTagTarget(req: InspectRequest): void {
-    const repo = queryValue(req, 'repo');
+    const repo = formValue(req.query, 'repo');
     if (repo === null) badReference('ImageTag names no repository (repo is empty)');
     let target = parseName(repo, 'repo');
-    const tag = queryValue(req, 'tag');
+    const tag = formValue(req.query, 'tag');
     if (tag !== null) {
       const tagged = withTag(target, tag);
       if (tagged === null) badReference(`tag "${tag}" is not a valid tag`);
@@ -168,7 +163,7 @@ class Stage {
   }
 
   private async checkContainerCreate(req: InspectRequest): Promise<InspectVerdict> {
-    const body = isObj(req.body) ? req.body : null;
+    const body = isJsonObject(req.body) ? req.body : null;
     const image = body !== null && Object.hasOwn(body, 'Image') ? body['Image'] : undefined;
     if (body === null || image === undefined || image === null || image === '') notAllowed('the container names no image (Image is empty)');
     if (typeof image !== 'string') badReference('Image is not a string');
@@ -186,13 +181,13 @@ class Stage {
 
   /** docker pull: `fromImage` with `tag` (a tag or a digest); without a tag, every tag. Imports are refused. */
   private checkPull(req: InspectRequest): InspectVerdict {
-    const fromImage = queryValue(req, 'fromImage');
+    const fromImage = formValue(req.query, 'fromImage');
     if (fromImage === null) {
       unsupported('ImageCreate without fromImage imports a tarball or URL, whose content and name the image allowlist cannot check');
     }
     // dockerd trims one trailing ":" (sent by old `docker pull -a`).
     let ref = parseName(fromImage.endsWith(':') ? fromImage.slice(0, -1) : fromImage, 'fromImage');
-    const tag = queryValue(req, 'tag');
+    const tag = formValue(req.query, 'tag');
     if (tag !== null) {
       const withIt = withTagOrDigest(ref, tag);
       if (withIt === null) badReference(`tag "${tag}" is neither a tag nor a digest`);
@@ -210,7 +205,7 @@ class Stage {
   private checkPush(req: InspectRequest): InspectVerdict {
     const text = req.params['name'] ?? '';
     let ref = parseName(text, 'image');
-    const tag = queryValue(req, 'tag');
+    const tag = formValue(req.query, 'tag');
     if (tag !== null) {
       const tagged = withTag(ref, tag);
       if (tagged === null) badReference(`tag "${tag}" is not a valid tag`);
@@ -247,7 +242,7 @@ class Stage {
    * image ID: only names are accepted, and they must be allowed.
    */
   private checkService(req: InspectRequest): InspectVerdict {
-    const field = (o: JsonValue | undefined, key: string): JsonValue | undefined => (isObj(o) && Object.hasOwn(o, key) ? o[key] : undefined);
+    const field = (o: JsonValue | undefined, key: string): JsonValue | undefined => (isJsonObject(o) && Object.hasOwn(o, key) ? o[key] : undefined);
     const image = field(field(field(req.body, 'TaskTemplate'), 'ContainerSpec'), 'Image');
     if (typeof image !== 'string' || image === '') notAllowed('the service names no image (TaskTemplate.ContainerSpec.Image is empty)');
     if (fullImageId(image) !== null || mayBeIdPrefix(image)) notAllowed(`service image "${image}" could be read as an image ID; name it by repository and tag or digest`);

@@ -1,4 +1,4 @@
-import { JsonNumber, type JsonObject, type JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest } from '../inspect/types.js';
 import { canonicalString, familiarString, fullImageId, parseReference, withDefaultTag, type Reference } from './reference.js';
 import { badReference, lookupFailed } from './refusal.js';
@@ -20,10 +20,6 @@ export type Resolution =
 /** Hex digits, after an optional `sha256:`: what an image store may read as an ID prefix. */
 export function mayBeIdPrefix(text: string): boolean {
   return /^(?:sha256:)?[a-f0-9]+$/.test(text);
-}
-
-export function isObj(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
 }
 
 /** The references in a list of RepoTags or RepoDigests; `<none>:<none>` and the like are not names. */
@@ -49,7 +45,7 @@ async function inspectImage(text: string, lookup: InspectRequest['lookup']): Pro
   const res = await lookup(`/images/${encodeURIComponent(text)}/json`);
   if (res.status === 404) return null;
   const doc = res.body;
-  if (res.status !== 200 || !isObj(doc)) lookupFailed(`look-up of image "${text}" answered ${res.status}`);
+  if (res.status !== 200 || !isJsonObject(doc)) lookupFailed(`look-up of image "${text}" answered ${res.status}`);
   const id = doc['Id'];
   if (typeof id !== 'string' || fullImageId(id) !== id) lookupFailed(`look-up of image "${text}" answered no image ID`);
   return { id, names: [...namesIn(doc['RepoTags']), ...namesIn(doc['RepoDigests'])] };

@@ -19,6 +19,11 @@ export interface JsonObject {
   [key: string]: JsonValue;
 }
 
+/** A JSON object: not null, an array or a number (numbers are objects here, to keep their literal text). */
+export function isJsonObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
+}
+
 /** Converts JSON.parse output (used for the daemon's own answers, never for client bodies). */
 export function toJsonValue(plain: unknown): JsonValue {
   if (plain === null || typeof plain === 'boolean' || typeof plain === 'string') return plain;

@@ -33,7 +33,7 @@ export type StructDescriptor = Extract<Descriptor, { kind: 'struct' }>;
 
 export { SCHEMAS, type SchemaOperation } from './schemas.generated.js';
 import { SCHEMAS } from './schemas.generated.js';
-import { JsonNumber, type JsonObject, type JsonValue } from './json-value.js';
+import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from './json-value.js';
 
 /** An untyped value (no folding or renaming below it; the strictest duplicate rule). */
 export const ANY: Descriptor = { kind: 'scalar', type: 'any' };
@@ -70,10 +70,6 @@ export function legacyHostConfigFields(): readonly string[] {
 function isZero(v: JsonValue | undefined): boolean {
   return v === undefined || v === null || v === '' || (v instanceof JsonNumber && v.value === 0);
 }
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
-
 /**
  * The host config dockerd 20.10 uses for a create body decoded by `decodeGoJson` with
  * `SCHEMAS.ContainerCreate` (canonical field names), per `getHostConfig()` — or null when the
@@ -91,7 +87,7 @@ export function effectiveCreateHostConfig(body: JsonObject): JsonObject | null {
   }
   const inner = body.HostConfig;
   let hc: JsonObject | null;
-  if (isObject(inner)) {
+  if (isJsonObject(inner)) {
     hc = { ...inner };
     if (hasLegacy) {
       for (const k of LEGACY_CREATE.mergedWhenInnerZero) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Operation } from '../catalogue/operation.js';
-import { JsonNumber, type JsonObject, type JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { asText, bool, bytes, count } from '../policy/constraints/schema.js';
 
@@ -141,10 +141,6 @@ function malformed(reason: string): never {
   throw new Malformed(reason);
 }
 
-function isObj(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
-
 function own(o: JsonObject, key: string): JsonValue | undefined {
   return Object.hasOwn(o, key) ? o[key] : undefined;
 }
@@ -216,12 +212,12 @@ function applyLimit(hc: JsonObject, key: string, l: Limit): boolean {
 
 /** A mutated copy of a ContainerCreate body (null is read as `{}`); the client's body is not changed. */
 export function mutateCreate(body: JsonValue | null, m: Mutation): JsonObject {
-  if (body !== null && !isObj(body)) malformed('the body is not a JSON object');
+  if (body !== null && !isJsonObject(body)) malformed('the body is not a JSON object');
   const out: JsonObject = { ...(body ?? {}) };
 
   if (Object.keys(m.labels).length > 0) {
     const given = own(out, 'Labels');
-    if (given !== undefined && given !== null && !isObj(given)) malformed('Labels is not an object');
+    if (given !== undefined && given !== null && !isJsonObject(given)) malformed('Labels is not an object');
     const labels: JsonObject = { ...(given ?? {}) };
     for (const [k, v] of Object.entries(m.labels)) put(labels, k, v);
     put(out, 'Labels', labels);
@@ -229,7 +225,7 @@ export function mutateCreate(body: JsonValue | null, m: Mutation): JsonObject {
   if (m.user !== null && !optString(own(out, 'User'), 'User')) put(out, 'User', m.user);
 
   const given = own(out, 'HostConfig');
-  if (given !== undefined && given !== null && !isObj(given)) malformed('HostConfig is not an object');
+  if (given !== undefined && given !== null && !isJsonObject(given)) malformed('HostConfig is not an object');
   const touchesHostConfig =
     m.noNewPrivileges || m.capDropAll || m.readOnlyRootfs || isSet(m.memory) || isSet(m.pidsLimit) || isSet(m.nanoCpus) || m.network !== null;
   // A legacy body (HostConfig fields at the top level) keeps its shape unless HostConfig is needed.

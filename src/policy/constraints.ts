@@ -8,8 +8,9 @@ import { checkImageCreate } from './constraints/image.js';
 import type { Constraints } from './constraints/model.js';
 import { checkNetworkCreate } from './constraints/network.js';
 import { checkServiceSpec } from './constraints/service.js';
-import { isObject, refuse, Refusal } from './constraints/util.js';
+import { refuse, Refusal } from './constraints/util.js';
 import { checkVolumeCreate } from './constraints/volume.js';
+import { isJsonObject } from '../inspect/json-value.js';
 
 export { HARDENED_CONSTRAINTS, mergeConstraints, NAMESPACES, type Bound, type ConstraintOverrides, type Constraints, type NamespaceName } from './constraints/model.js';
 export { constraintsSchema } from './constraints/schema.js';
@@ -90,7 +91,7 @@ async function checkRequest(req: InspectRequest, c: Constraints, lookup: Inspect
     case 'ContainerRestart':
     case 'ContainerUnpause': {
       // API < 1.24 accepted a HostConfig in the start body.
-      if (req.op.id === 'ContainerStart' && req.body !== null && !(isObject(req.body) && Object.keys(req.body).length === 0)) {
+      if (req.op.id === 'ContainerStart' && req.body !== null && !(isJsonObject(req.body) && Object.keys(req.body).length === 0)) {
         refuse('PC_DENIED_LEGACY_HOSTCONFIG', 'ContainerStart has a body (a HostConfig at start, removed in API 1.24)');
       }
       if (id === undefined) return;

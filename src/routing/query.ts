@@ -72,3 +72,16 @@ export function encodeQuery(query: ReadonlyMap<string, readonly string[]>): stri
   }
   return encoded;
 }
+
+/** The first value of a query parameter, as Go's `r.Form.Get` reads it; null when absent or empty. */
+export function formValue(query: ReadonlyMap<string, readonly string[]>, name: string): string | null {
+  const v = query.get(name)?.[0];
+  return v === undefined || v === '' ? null : v;
+}
+
+/** A copy of `query` with `name` set to the one value `value`. */
+export function withParam(query: ReadonlyMap<string, readonly string[]>, name: string, value: string): Map<string, readonly string[]> {
+  const out = new Map(query);
+  out.set(name, [value]);
+  return out;
+}

@@ -1,14 +1,9 @@
-import type { JsonObject, JsonValue } from '../inspect/json-value.js';
-import { JsonNumber } from '../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import { RESTRICTED_NAME } from './names.js';
-import { hidden } from './refusal.js';
+import { hidden, invalidVolumeName } from './refusal.js';
 import { InspectRefusal } from '../inspect/refusal.js';
-import { resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type VolumeEntry } from './resolve.js';
+import { PREDEFINED_NETWORKS, resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type VolumeEntry } from './resolve.js';
 import { visibleNetworks, visibleVolumes, type Owner } from './visible.js';
-
-function isObj(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
 
 function malformed(reason: string): never {
   throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', reason);
@@ -16,10 +11,10 @@ function malformed(reason: string): never {
 
 /** A copy of `body` (an object, or null for none) with `Labels[label] = owner`, overwriting a client's value. */
 export function withOwnerLabel(body: JsonValue | null, label: string, owner: string): JsonObject {
-  if (body !== null && !isObj(body)) malformed('the body is not a JSON object');
+  if (body !== null && !isJsonObject(body)) malformed('the body is not a JSON object');
   const out: JsonObject = { ...(body ?? {}) };
   const labels = Object.hasOwn(out, 'Labels') ? out['Labels'] : null;
-  if (labels !== null && labels !== undefined && !isObj(labels)) malformed('Labels is not an object');
+  if (labels !== null && labels !== undefined && !isJsonObject(labels)) malformed('Labels is not an object');
   const copy: JsonObject = { ...(labels ?? {}) };
   Object.defineProperty(copy, label, { value: owner, writable: true, enumerable: true, configurable: true });
   out['Labels'] = copy;
@@ -60,7 +55,7 @@ function pinMode(hc: JsonObject, key: string, visible: readonly ContainerEntry[]
 export function pinContainerReferences(body: JsonObject, visible: readonly ContainerEntry[]): JsonObject {
   const given = Object.hasOwn(body, 'HostConfig') ? body['HostConfig'] : undefined;
   if (given === undefined || given === null) return body;
-  if (!isObj(given)) malformed('HostConfig is not an object');
+  if (!isJsonObject(given)) malformed('HostConfig is not an object');
   const hc: JsonObject = { ...given };
   for (const key of ['NetworkMode', 'PidMode', 'IpcMode']) pinMode(hc, key, visible);
   const from = Object.hasOwn(hc, 'VolumesFrom') ? hc['VolumesFrom'] : null;
@@ -87,9 +82,6 @@ export function pinContainerReferences(body: JsonObject, visible: readonly Conta
   return { ...body, HostConfig: hc };
 }
 
-/** Networks every client may name: dockerd's predefined ones (constraints judge `host`). */
-const PREDEFINED_NETWORKS = new Set(['bridge', 'none', 'host', 'default']);
-
 function strings(v: JsonValue | undefined, where: string): string[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) malformed(`${where} is not a list of strings`);
@@ -112,21 +104,14 @@ async function volumeFor(owner: Owner, visible: readonly VolumeEntry[], name: st
   const raw = owner.names.toDaemon(name);
   const res = await owner.lookup(`/volumes/${encodeURIComponent(raw)}`);
   if (res.status !== 404) hidden(`get ${name}: no such volume`, `the body mounts volume "${name}", which the client cannot see`);
-  if (!RESTRICTED_NAME.test(name)) {
-    throw new InspectRefusal(
-      'PC_HIDDEN',
-      `volume name "${name}" is not one dockerd accepts`,
-      400,
-      `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
-    );
-  }
+  if (!RESTRICTED_NAME.test(name)) invalidVolumeName(name);
   return { raw, exists: false };
 }
 
 /** The owner label on a volume dockerd creates for a mount (it applies `VolumeOptions.Labels` only then). */
 function labelledVolumeOptions(m: JsonObject, owner: Owner): JsonObject {
   const given = own<JsonValue>(m, 'VolumeOptions');
-  if (given !== undefined && given !== null && !isObj(given)) malformed('a mount\'s VolumeOptions is not an object');
+  if (given !== undefined && given !== null && !isJsonObject(given)) malformed('a mount\'s VolumeOptions is not an object');
   return { ...m, VolumeOptions: withOwnerLabel(given ?? null, owner.label, owner.client) };
 }
 
@@ -153,7 +138,7 @@ async function rewriteVolumes(hc: JsonObject, owner: Owner): Promise<void> {
     const colon = b.indexOf(':');
     return colon > 0 && !b.startsWith('/');
   };
-  const namedMount = (m: JsonValue): boolean => isObj(m) && own(m, 'Type') === 'volume' && typeof own(m, 'Source') === 'string' && own(m, 'Source') !== '';
+  const namedMount = (m: JsonValue): boolean => isJsonObject(m) && own(m, 'Type') === 'volume' && typeof own(m, 'Source') === 'string' && own(m, 'Source') !== '';
   if (!binds.some(named) && !mounts.some(namedMount)) return;
   const visible = await visibleVolumes(owner);
   const keptBinds: string[] = [];
@@ -196,9 +181,9 @@ async function rewriteNetworks(body: JsonObject, hc: JsonObject | null, owner: O
   const mode = hc === null ? undefined : own<JsonValue>(hc, 'NetworkMode');
   const userMode = typeof mode === 'string' && mode !== '' && !mode.startsWith('container:') && !PREDEFINED_NETWORKS.has(mode);
   const ncGiven = own<JsonValue>(body, 'NetworkingConfig');
-  if (ncGiven !== undefined && ncGiven !== null && !isObj(ncGiven)) malformed('NetworkingConfig is not an object');
+  if (ncGiven !== undefined && ncGiven !== null && !isJsonObject(ncGiven)) malformed('NetworkingConfig is not an object');
   const epGiven = ncGiven === undefined || ncGiven === null ? undefined : own<JsonValue>(ncGiven as JsonObject, 'EndpointsConfig');
-  if (epGiven !== undefined && epGiven !== null && !isObj(epGiven)) malformed('NetworkingConfig.EndpointsConfig is not an object');
+  if (epGiven !== undefined && epGiven !== null && !isJsonObject(epGiven)) malformed('NetworkingConfig.EndpointsConfig is not an object');
   const endpoints = (epGiven ?? null) as JsonObject | null;
   const keys = endpoints === null ? [] : Object.keys(endpoints);
   if (!userMode && keys.every((k) => PREDEFINED_NETWORKS.has(k))) return body;
@@ -214,7 +199,7 @@ async function rewriteNetworks(body: JsonObject, hc: JsonObject | null, owner: O
   const alias = owner.names.prefix !== null && containerName !== null ? containerName : null;
   const withAlias = (ep: JsonValue, network: string): JsonValue => {
     if (alias === null || PREDEFINED_NETWORKS.has(network)) return ep;
-    if (ep !== null && !isObj(ep)) malformed(`the endpoint settings of network "${network}" are not an object`);
+    if (ep !== null && !isJsonObject(ep)) malformed(`the endpoint settings of network "${network}" are not an object`);
     const e: JsonObject = { ...(ep ?? {}) };
     const aliases = strings(own(e, 'Aliases'), `the aliases on network "${network}"`);
     if (!aliases.includes(alias)) e['Aliases'] = [...aliases, alias];
@@ -241,7 +226,7 @@ async function rewriteNetworks(body: JsonObject, hc: JsonObject | null, owner: O
  */
 export async function rewriteNamedResources(body: JsonObject, owner: Owner, containerName: string | null): Promise<JsonObject> {
   const given = own<JsonValue>(body, 'HostConfig');
-  if (given !== undefined && given !== null && !isObj(given)) malformed('HostConfig is not an object');
+  if (given !== undefined && given !== null && !isJsonObject(given)) malformed('HostConfig is not an object');
   const hc: JsonObject | null = given === undefined || given === null ? null : { ...(given as JsonObject) };
   if (hc !== null) await rewriteVolumes(hc, owner);
   const out = hc === null ? body : { ...body, HostConfig: hc };

@@ -1,5 +1,5 @@
 import { decodeGoJson } from '../inspect/go-json.js';
-import { JsonNumber, type JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, type JsonValue } from '../inspect/json-value.js';
 import { ANY } from '../inspect/schemas.js';
 import { InspectRefusal } from '../inspect/refusal.js';
 
@@ -8,10 +8,6 @@ export type FilterMap = Map<string, Set<string>>;
 
 function bad(reason: string): never {
   throw new InspectRefusal('PC_TENANCY_FILTERS', `the filters parameter ${reason}`);
-}
-
-function isPlainObject(v: JsonValue): v is Record<string, JsonValue> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
 }
 
 /**
@@ -26,9 +22,9 @@ export function parseFilters(text: string): FilterMap {
   if (!decoded.ok) bad(`is not JSON dockerd would read unambiguously: ${decoded.reason}`);
   const value = decoded.value;
   if (value === null) return out;
-  if (!isPlainObject(value)) bad('is not a JSON object');
+  if (!isJsonObject(value)) bad('is not a JSON object');
   const entries = Object.entries(value);
-  const mapForm = entries.every(([, v]) => isPlainObject(v) && Object.values(v).every((b) => typeof b === 'boolean'));
+  const mapForm = entries.every(([, v]) => isJsonObject(v) && Object.values(v).every((b) => typeof b === 'boolean'));
   const legacyForm = entries.every(([, v]) => Array.isArray(v) && v.every((s) => typeof s === 'string'));
   if (!mapForm && !legacyForm) bad('is neither {"name":{"value":true}} nor {"name":["value"]}');
   for (const [name, v] of entries) {

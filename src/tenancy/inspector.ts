@@ -1,14 +1,14 @@
-import type { JsonObject, JsonValue } from '../inspect/json-value.js';
-import { JsonNumber } from '../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { pinContainerReferences, rewriteNamedResources, withOwnerLabel } from './create.js';
 import { checkEvents, checkList, checkPrune, dataUsageFilter } from './lists.js';
 import type { Tenancy } from './model.js';
 import { Names, presentContainer, presentNetwork, presentVolume, RESTRICTED_NAME } from './names.js';
-import { hidden } from './refusal.js';
+import { hidden, invalidVolumeName } from './refusal.js';
 import { InspectRefusal, refusingInspector } from '../inspect/refusal.js';
-import { resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type NetworkEntry } from './resolve.js';
-import { containersNamed, execContainer, ownedContainers, visibleContainers, visibleNetworks, visibleVolumes, type Owner } from './visible.js';
+import { PREDEFINED_NETWORKS, resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type NetworkEntry } from './resolve.js';
+import { containersNamed, execContainer, visibleContainers, visibleNetworks, visibleVolumes, type Owner } from './visible.js';
+import { formValue, withParam } from '../routing/query.js';
 
 /** Operations on one container, addressed by the `{id}` path parameter. */
 export const CONTAINER_OPS: ReadonlySet<string> = new Set([
@@ -37,10 +37,6 @@ const OTHER_OPS = ['ContainerCreate', 'VolumeCreate', 'NetworkCreate', 'ImageCom
 
 const WANTED: ReadonlySet<string> = new Set([...CONTAINER_OPS, ...EXEC_OPS, ...FILTERED_OPS, ...VOLUME_OPS, ...NETWORK_OPS, ...OTHER_OPS]);
 
-function isObj(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
-
 function conflict(name: string): never {
   throw new InspectRefusal(
     'PC_HIDDEN',
@@ -54,57 +50,49 @@ function sharedReadOnly(kind: string, ref: string, owner: Owner): never {
   throw new InspectRefusal('PC_SHARED_READ_ONLY', `${kind} "${ref}" is shared with client "${owner.client}", which may use it but not change it`);
 }
 
-/** The first value of a query parameter, as Go's `r.Form.Get` reads it; null when absent or empty. */
-function queryValue(req: InspectRequest, name: string): string | null {
-  const v = req.query.get(name)?.[0];
-  return v === undefined || v === '' ? null : v;
-}
-
-function withQuery(req: InspectRequest, name: string, value: string): Map<string, readonly string[]> {
-  const query = new Map(req.query);
-  query.set(name, [value]);
-  return query;
-}
-
 /**
- * The daemon's name for a container name the client asks for (create, rename): checked against
- * dockerd's rule first (a prefix would make `x` valid), and refused when another client's
- * container holds it.
+ * The daemon's name for a container name the client asks for (create, rename), checked against
+ * dockerd's rule first, with no look-up (a prefix would make `x` valid).
  */
-async function containerName(owner: Owner, given: string | null): Promise<string | null> {
+function daemonContainerName(owner: Owner, given: string | null): { name: string; raw: string } | null {
   if (given === null) return null;
   const name = given.startsWith('/') ? given.slice(1) : given;
   if (owner.names.prefix !== null && !RESTRICTED_NAME.test(name)) {
     throw new InspectRefusal('PC_HIDDEN', `container name "${name}" is not one dockerd accepts`, 400, `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
-  const raw = owner.names.toDaemon(name);
-  const taken = await containersNamed(owner, raw);
-  if (taken.length > 0) {
-    const mine = new Set((await ownedContainers(owner)).map((c) => c.id));
-    // A clash with one of the client's own containers is left to dockerd (its 409 names the client's own ID).
-    if (taken.some((c) => !mine.has(c.id))) conflict(name);
-  }
-  return raw;
+  return { name, raw: owner.names.toDaemon(name) };
 }
 
-async function pinContainer(owner: Owner, ref: string): Promise<ContainerEntry> {
-  const found = resolveContainer(await visibleContainers(owner), ref);
+/** Refuses a name another client's container holds. */
+async function checkNameFree(owner: Owner, wanted: { name: string; raw: string } | null, visible: readonly ContainerEntry[]): Promise<void> {
+  if (wanted === null) return;
+  const taken = await containersNamed(owner, wanted.raw);
+  // A clash with one of the client's own containers is left to dockerd (its 409 names the client's own ID).
+  if (taken.some((c) => !visible.some((v) => v.owned && v.id === c.id))) conflict(wanted.name);
+}
+
+/** The query with `name` replaced by the daemon's name when the two differ. */
+function renamed(req: InspectRequest, wanted: { raw: string } | null): { query: Map<string, readonly string[]> } | Record<string, never> {
+  return wanted === null || wanted.raw === formValue(req.query, 'name') ? {} : { query: withParam(req.query, 'name', wanted.raw) };
+}
+
+async function pinContainer(owner: Owner, ref: string, visible?: readonly ContainerEntry[]): Promise<ContainerEntry> {
+  const found = resolveContainer(visible ?? (await visibleContainers(owner)), ref);
   if (found === null) hidden(`No such container: ${ref}`, `container "${ref}" is not visible to client "${owner.client}"`);
   return found;
 }
 
 async function checkContainerCreate(req: InspectRequest, owner: Owner, t: Tenancy): Promise<InspectVerdict> {
+  const wanted = daemonContainerName(owner, formValue(req.query, 'name'));
+  // One look-up serves the quota, the name check and the references the body makes.
+  const visible = await visibleContainers(owner);
   const max = t.quotas.containers;
-  if (max !== null) {
-    const owned = await ownedContainers(owner);
-    if (owned.length >= max) throw new InspectRefusal('PC_QUOTA_CONTAINERS', `client "${owner.client}" owns ${owned.length} containers, the quota is ${max}`);
-  }
-  const given = queryValue(req, 'name');
-  const raw = await containerName(owner, given);
+  const owned = visible.filter((c) => c.owned).length;
+  if (max !== null && owned >= max) throw new InspectRefusal('PC_QUOTA_CONTAINERS', `client "${owner.client}" owns ${owned} containers, the quota is ${max}`);
+  await checkNameFree(owner, wanted, visible);
   const labelled = withOwnerLabel(req.body, t.label, owner.client);
-  const named = await rewriteNamedResources(labelled, owner, given === null ? null : given.replace(/^\//, ''));
-  const body = pinContainerReferences(named, await visibleContainers(owner));
-  return raw === null || raw === given ? { allowed: true, body } : { allowed: true, body, query: withQuery(req, 'name', raw) };
+  const named = await rewriteNamedResources(labelled, owner, wanted?.name ?? null);
+  return { allowed: true, body: pinContainerReferences(named, visible), ...renamed(req, wanted) };
 }
 
 async function checkVolumeCreate(req: InspectRequest, owner: Owner, t: Tenancy): Promise<InspectVerdict> {
@@ -112,14 +100,7 @@ async function checkVolumeCreate(req: InspectRequest, owner: Owner, t: Tenancy):
   const response = (v: JsonValue): JsonValue => presentVolume(v, owner.names);
   const name = body['Name'];
   if (typeof name !== 'string' || name === '') return { allowed: true, body };
-  if (owner.names.prefix !== null && !RESTRICTED_NAME.test(name)) {
-    throw new InspectRefusal(
-      'PC_HIDDEN',
-      `volume name "${name}" is not one dockerd accepts`,
-      400,
-      `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
-    );
-  }
+  if (owner.names.prefix !== null && !RESTRICTED_NAME.test(name)) invalidVolumeName(name);
   const raw = owner.names.toDaemon(name);
   body = { ...body, Name: raw };
   // dockerd answers a create of an existing name with that volume: refuse when the client cannot see it.
@@ -134,6 +115,7 @@ function checkNetworkCreate(req: InspectRequest, owner: Owner, t: Tenancy): Insp
   const body = withOwnerLabel(req.body, t.label, owner.client);
   const name = body['Name'];
   if (typeof name !== 'string' || name === '') return { allowed: true, body };
+  // With prefixes a client could otherwise hold `alice.bridge`, which dockerd would not let it name.
   if (PREDEFINED_NETWORKS.has(name)) {
     throw new InspectRefusal('PC_HIDDEN', `network name "${name}" is one of dockerd's predefined networks`, 403, `operation is not permitted on predefined ${name} network `);
   }
@@ -142,7 +124,7 @@ function checkNetworkCreate(req: InspectRequest, owner: Owner, t: Tenancy): Insp
 
 async function checkNetworkConnect(req: InspectRequest, owner: Owner, networkId: string): Promise<InspectVerdict> {
   const body = req.body;
-  if (!isObj(body)) return { allowed: true, params: { id: networkId } };
+  if (!isJsonObject(body)) return { allowed: true, params: { id: networkId } };
   const ref = Object.hasOwn(body, 'Container') ? body['Container'] : undefined;
   if (typeof ref !== 'string') return { allowed: true, params: { id: networkId } };
   const c = await pinContainer(owner, ref);
@@ -152,7 +134,7 @@ async function checkNetworkConnect(req: InspectRequest, owner: Owner, networkId:
   if (req.op.id === 'NetworkConnect' && owner.names.prefix !== null && name !== undefined && !name.includes('/')) {
     // As on create: the container keeps answering, on this network too, to the name its client gave.
     const given = Object.hasOwn(body, 'EndpointConfig') ? body['EndpointConfig'] : undefined;
-    if (given !== undefined && given !== null && !isObj(given)) {
+    if (given !== undefined && given !== null && !isJsonObject(given)) {
       throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', 'EndpointConfig is not an object');
     }
     const ep: JsonObject = { ...((given ?? {}) as JsonObject) };
@@ -173,25 +155,23 @@ async function checkNetworkInspect(owner: Owner, network: NetworkEntry): Promise
   const seen = network.owned ? null : new Set((await visibleContainers(owner)).map((c) => c.id));
   const response = (b: JsonValue): JsonValue => {
     const shown = presentNetwork(b, owner.names);
-    if (seen === null || !isObj(shown) || !isObj(shown['Containers'])) return shown;
+    if (seen === null || !isJsonObject(shown) || !isJsonObject(shown['Containers'])) return shown;
     const containers = Object.fromEntries(Object.entries(shown['Containers']).filter(([id]) => seen.has(id)));
     return { ...shown, Containers: containers };
   };
   return { allowed: true, params: { id: network.id }, response };
 }
 
-/** dockerd's predefined network names stay its own: with prefixes a client could otherwise hold `alice.bridge`. */
-const PREDEFINED_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
-
 async function checkContainerRoute(req: InspectRequest, owner: Owner): Promise<InspectVerdict> {
   const opId = req.op.id;
   const ref = req.params['id'] ?? '';
-  const c = await pinContainer(owner, ref);
+  const visible = await visibleContainers(owner);
+  const c = await pinContainer(owner, ref, visible);
   if (!c.owned && !READ_CONTAINER_OPS.has(opId)) sharedReadOnly('container', ref, owner);
   if (opId === 'ContainerRename') {
-    const given = queryValue(req, 'name');
-    const raw = await containerName(owner, given);
-    return raw === null || raw === given ? { allowed: true, params: { id: c.id } } : { allowed: true, params: { id: c.id }, query: withQuery(req, 'name', raw) };
+    const wanted = daemonContainerName(owner, formValue(req.query, 'name'));
+    await checkNameFree(owner, wanted, visible);
+    return { allowed: true, params: { id: c.id }, ...renamed(req, wanted) };
   }
   if (opId === 'ContainerInspect' && owner.names.prefix !== null) {
     return { allowed: true, params: { id: c.id }, response: (v) => presentContainer(v, owner.names) };
@@ -249,12 +229,12 @@ async function checkRequest(req: InspectRequest, t: Tenancy): Promise<InspectVer
     case 'NetworkCreate':
       return checkNetworkCreate(req, owner, t);
     case 'ImageCommit': {
-      const ref = queryValue(req, 'container');
+      const ref = formValue(req.query, 'container');
       if (ref === null) return { allowed: true };
       const c = await pinContainer(owner, ref);
       // A commit pauses the container while it runs.
       if (!c.owned) sharedReadOnly('container', ref, owner);
-      return { allowed: true, query: withQuery(req, 'container', c.id) };
+      return { allowed: true, query: withParam(req.query, 'container', c.id) };
     }
     case 'SystemDataUsage':
       return { allowed: true, response: dataUsageFilter(owner) };

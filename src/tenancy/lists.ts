@@ -1,4 +1,4 @@
-import { JsonNumber, type JsonObject, type JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict } from '../inspect/types.js';
 import { addLabel, queryFilters, withFilters, withOwnerFilter, type FilterMap } from './filters.js';
 import { presentContainerSummary, presentNetwork, presentVolume, type Names } from './names.js';
@@ -14,10 +14,6 @@ import { visibility, visibleContainers, type Owner } from './visible.js';
  * make visibility an OR the daemon cannot express: then the answer is filtered here, and `limit`
  * is applied here, after filtering. Names are rewritten both ways when the policy prefixes them.
  */
-
-function isObj(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
 
 function badFilters(reason: string): never {
   throw new InspectRefusal('PC_TENANCY_FILTERS', `the filters parameter ${reason}`);
@@ -88,14 +84,14 @@ const ownerSelector = (owner: Owner): string => `${owner.label}=${owner.client}`
 /** Keeps the visible entries of a list (all of them when the daemon already filtered) and presents them. */
 function listFilter(owner: Owner, op: string, filtered: boolean, limit: number | null): (body: JsonValue) => JsonValue {
   const present = PRESENT[op]!;
-  const keep = (e: JsonValue): boolean => !filtered || visibility(owner, isObj(e) ? e['Labels'] : undefined).visible;
+  const keep = (e: JsonValue): boolean => !filtered || visibility(owner, isJsonObject(e) ? e['Labels'] : undefined).visible;
   const entries = (list: JsonValue): JsonValue => {
     if (!Array.isArray(list)) return list;
     const kept = list.filter(keep);
     return (limit === null ? kept : kept.slice(0, limit)).map((e) => present(e, owner.names));
   };
   if (op !== 'VolumeList') return entries;
-  return (body) => (isObj(body) && Object.hasOwn(body, 'Volumes') ? { ...body, Volumes: entries(body['Volumes'] ?? null) } : body);
+  return (body) => (isJsonObject(body) && Object.hasOwn(body, 'Volumes') ? { ...body, Volumes: entries(body['Volumes'] ?? null) } : body);
 }
 
 /** ContainerList, NetworkList, VolumeList. */
@@ -110,24 +106,17 @@ export async function checkList(req: InspectRequest, owner: Owner): Promise<Insp
     return owner.names.prefix === null ? { allowed: true, query } : { allowed: true, query, response: listFilter(owner, op, false, null) };
   }
   let limit: number | null = null;
-  const drop: string[] = [];
-  const extra = new Map<string, readonly string[]>();
   if (op === 'ContainerList') {
     // dockerd's `limit` counts what it lists, and a positive one lists every state (daemon/list.go).
     const given = req.query.get('limit') ?? [];
     if (given.length > 1) badFilters('comes with limit given more than once');
-    const n = given.length === 0 || given[0] === '' ? 0 : Number.parseInt(given[0]!, 10);
-    if (given.length === 1 && given[0] !== '' && !/^-?[0-9]+$/.test(given[0]!)) {
-      throw new InspectRefusal('PC_TENANCY_FILTERS', `limit "${given[0]}" is not an integer`);
-    }
-    if (n > 0) {
-      limit = n;
-      drop.push('limit', 'all');
-      extra.set('all', ['1']);
-    }
+    const text = given[0] ?? '';
+    if (text !== '' && !/^-?[0-9]+$/.test(text)) throw new InspectRefusal('PC_TENANCY_FILTERS', `limit "${text}" is not an integer`);
+    const n = text === '' ? 0 : Number.parseInt(text, 10);
+    if (n > 0) limit = n;
   }
-  const query = withFilters(req.query, filters, drop);
-  for (const [k, v] of extra) query.set(k, v);
+  const query = withFilters(req.query, filters, limit === null ? [] : ['limit', 'all']);
+  if (limit !== null) query.set('all', ['1']);
   return { allowed: true, query, response: listFilter(owner, op, true, limit) };
 }
 
@@ -140,8 +129,8 @@ export function checkPrune(req: InspectRequest, owner: Owner): InspectVerdict {
   const key = PRUNED_NAMES[req.op.id];
   if (key === undefined || owner.names.prefix === null) return { allowed: true, query };
   const response = (body: JsonValue): JsonValue => {
-    const names = isObj(body) && Object.hasOwn(body, key) ? body[key] : undefined;
-    if (!isObj(body) || !Array.isArray(names)) return body;
+    const names = isJsonObject(body) && Object.hasOwn(body, key) ? body[key] : undefined;
+    if (!isJsonObject(body) || !Array.isArray(names)) return body;
     return { ...body, [key]: names.map((s) => (typeof s === 'string' ? owner.names.toClient(s) : s)) };
   };
   return { allowed: true, query, response };
@@ -149,9 +138,9 @@ export function checkPrune(req: InspectRequest, owner: Owner): InspectVerdict {
 
 function attributes(ev: JsonObject): JsonObject | null {
   const actor = Object.hasOwn(ev, 'Actor') ? ev['Actor'] : undefined;
-  if (!isObj(actor)) return null;
+  if (!isJsonObject(actor)) return null;
   const attrs = Object.hasOwn(actor, 'Attributes') ? actor['Attributes'] : undefined;
-  return isObj(attrs) ? attrs : null;
+  return isJsonObject(attrs) ? attrs : null;
 }
 
 function withActor(ev: JsonObject, change: (actor: JsonObject) => JsonObject): JsonObject {
@@ -166,7 +155,7 @@ function withActor(ev: JsonObject, change: (actor: JsonObject) => JsonObject): J
  * daemon, plugins, builds) are not the client's business.
  */
 export function eventFor(owner: Owner, ev: JsonValue): JsonValue | null {
-  if (!isObj(ev)) return null;
+  if (!isJsonObject(ev)) return null;
   const type = Object.hasOwn(ev, 'Type') ? ev['Type'] : undefined;
   const attrs = attributes(ev);
   const n = owner.names;
@@ -184,7 +173,7 @@ export function eventFor(owner: Owner, ev: JsonValue): JsonValue | null {
   }
   if (type === 'volume') {
     const actor = ev['Actor'];
-    const id = isObj(actor) ? actor['ID'] : undefined;
+    const id = isJsonObject(actor) ? actor['ID'] : undefined;
     if (typeof id !== 'string' || !n.inSpace(id)) return null;
     const out = withActor(ev, (a) => ({ ...a, ID: n.toClient(id) }));
     // Events of the legacy format repeat the actor as `id`.
@@ -210,9 +199,9 @@ export function checkEvents(req: InspectRequest, owner: Owner): InspectVerdict {
  * every client (their sizes are not secret), the build cache is not shown.
  */
 export function dataUsageFilter(owner: Owner): (body: JsonValue) => JsonValue {
-  const keep = (e: JsonValue): boolean => visibility(owner, isObj(e) ? e['Labels'] : undefined).visible;
+  const keep = (e: JsonValue): boolean => visibility(owner, isJsonObject(e) ? e['Labels'] : undefined).visible;
   return (body) => {
-    if (!isObj(body)) return body;
+    if (!isJsonObject(body)) return body;
     const out: JsonObject = { ...body };
     const containers = out['Containers'];
     if (Array.isArray(containers)) out['Containers'] = containers.filter(keep).map((c) => presentContainerSummary(c, owner.names));

@@ -1,4 +1,4 @@
-import { JsonNumber, type JsonObject, type JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 
 /**
  * A client's name space on the daemon. With `names: prefix` every container, volume and network
@@ -45,10 +45,6 @@ export class Names {
  */
 export const RESTRICTED_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-function isObj(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
-
 function field(o: JsonObject, key: string): JsonValue | undefined {
   return Object.hasOwn(o, key) ? o[key] : undefined;
 }
@@ -68,7 +64,7 @@ function mapArray(f: (v: JsonValue) => JsonValue): (v: JsonValue) => JsonValue {
 }
 
 function mapObject(f: (o: JsonObject) => JsonObject): (v: JsonValue) => JsonValue {
-  return (v) => (isObj(v) ? f(v) : v);
+  return (v) => (isJsonObject(v) ? f(v) : v);
 }
 
 /** An object keyed by network name (`NetworkSettings.Networks`), re-keyed to the client's names. */
@@ -123,7 +119,7 @@ const networkSettings = (n: Names) => mapObject((ns) => mapField(ns, 'Networks',
 
 /** One entry of `GET /containers/json` (and of system df's `Containers`). */
 export function presentContainerSummary(c: JsonValue, n: Names): JsonValue {
-  if (!isObj(c) || n.prefix === null) return c;
+  if (!isJsonObject(c) || n.prefix === null) return c;
   let out = mapField(c, 'Names', mapArray(mapString((s) => n.pathToClient(s))));
   out = mapField(out, 'HostConfig', hostConfig(n));
   out = mapField(out, 'NetworkSettings', networkSettings(n));
@@ -132,7 +128,7 @@ export function presentContainerSummary(c: JsonValue, n: Names): JsonValue {
 
 /** `GET /containers/{id}/json`. */
 export function presentContainer(c: JsonValue, n: Names): JsonValue {
-  if (!isObj(c) || n.prefix === null) return c;
+  if (!isJsonObject(c) || n.prefix === null) return c;
   let out = mapField(c, 'Name', mapString((s) => n.pathToClient(s)));
   out = mapField(out, 'HostConfig', hostConfig(n));
   out = mapField(out, 'NetworkSettings', networkSettings(n));
@@ -141,13 +137,13 @@ export function presentContainer(c: JsonValue, n: Names): JsonValue {
 
 /** A network (list entry or inspect), with the names of the containers attached to it. */
 export function presentNetwork(net: JsonValue, n: Names): JsonValue {
-  if (!isObj(net) || n.prefix === null) return net;
+  if (!isJsonObject(net) || n.prefix === null) return net;
   const out = mapField(net, 'Name', mapString((s) => n.toClient(s)));
   return mapField(out, 'Containers', mapObject((cs) => Object.fromEntries(Object.entries(cs).map(([id, c]) => [id, mapObject((e) => mapField(e, 'Name', mapString((s) => n.toClient(s))))(c)]))));
 }
 
 /** A volume (list entry, inspect, create answer). */
 export function presentVolume(v: JsonValue, n: Names): JsonValue {
-  if (!isObj(v) || n.prefix === null) return v;
+  if (!isJsonObject(v) || n.prefix === null) return v;
   return mapField(v, 'Name', mapString((s) => n.toClient(s)));
 }

@@ -4,6 +4,9 @@
  * cannot leak one.
  */
 
+/** dockerd's predefined networks: every client may name them, and nobody may create them. */
+export const PREDEFINED_NETWORKS: ReadonlySet<string> = new Set(['bridge', 'host', 'none', 'default']);
+
 /** A container as the list endpoint shows it. */
 export interface ContainerEntry {
   readonly id: string;

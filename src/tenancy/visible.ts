@@ -1,5 +1,4 @@
-import type { JsonValue } from '../inspect/json-value.js';
-import { JsonNumber } from '../inspect/json-value.js';
+import { isJsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest } from '../inspect/types.js';
 import { serializeFilters } from './filters.js';
 import { lookupFailed } from './refusal.js';
@@ -17,10 +16,6 @@ export interface Owner {
 }
 
 type Obj = Record<string, JsonValue>;
-
-function isObj(v: JsonValue | undefined): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
 
 async function list(owner: Owner, path: string, what: string): Promise<JsonValue> {
   let res: Awaited<ReturnType<Owner['lookup']>>;
@@ -48,7 +43,7 @@ function labelQuery(selector: string): string {
 
 /** True when `labels` (an object's labels, or an event's attributes) make it visible; `owned` when they make it the client's. */
 export function visibility(owner: Owner, labels: JsonValue | undefined): { visible: boolean; owned: boolean } {
-  if (!isObj(labels)) return { visible: false, owned: false };
+  if (!isJsonObject(labels)) return { visible: false, owned: false };
   const has = (k: string): boolean => Object.hasOwn(labels, k) && typeof labels[k] === 'string';
   if (has(owner.label) && labels[owner.label] === owner.client) return { visible: true, owned: true };
   const shared = owner.shared.some(([k, v]) => has(k) && (v === null || labels[k] === v));
@@ -84,8 +79,8 @@ async function collect<T extends { readonly owned: boolean }>(
 function containerEntries(owner: Owner, body: JsonValue, what: string, owned: boolean): ContainerEntry[] {
   if (!Array.isArray(body)) lookupFailed(`cannot list ${what}: the daemon's answer is not a list`);
   return body.map((c) => {
-    const id = isObj(c) ? str(c['Id']) : null;
-    if (!isObj(c) || id === null) lookupFailed(`cannot list ${what}: an entry has no Id`);
+    const id = isJsonObject(c) ? str(c['Id']) : null;
+    if (!isJsonObject(c) || id === null) lookupFailed(`cannot list ${what}: an entry has no Id`);
     const raw = Array.isArray(c['Names']) ? c['Names'].filter((n): n is string => typeof n === 'string') : [];
     return { id, names: owned ? raw.map((n) => owner.names.pathToClient(n)) : raw, owned };
   });
@@ -95,13 +90,6 @@ function containerEntries(owner: Owner, body: JsonValue, what: string, owned: bo
 export async function visibleContainers(owner: Owner): Promise<ContainerEntry[]> {
   const what = 'the containers of the client';
   return collect(owner, (q) => `/containers/json?all=1&filters=${q}`, what, (b, owned) => containerEntries(owner, b, what, owned), (c) => c.id);
-}
-
-/** Every container the client owns (the quota counts these). */
-export async function ownedContainers(owner: Owner): Promise<ContainerEntry[]> {
-  const what = 'the containers of the client';
-  const body = await list(owner, `/containers/json?all=1&filters=${labelQuery(selectors(owner)[0]!)}`, what);
-  return containerEntries(owner, body, what, true);
 }
 
 /** Every container, of any owner, whose names include exactly `/<raw>` (a daemon name). */
@@ -119,8 +107,8 @@ export async function visibleNetworks(owner: Owner): Promise<NetworkEntry[]> {
   const read = (body: JsonValue, owned: boolean): NetworkEntry[] => {
     if (!Array.isArray(body)) lookupFailed(`cannot list ${what}: the daemon's answer is not a list`);
     return body.map((n) => {
-      const id = isObj(n) ? str(n['Id']) : null;
-      const raw = isObj(n) ? str(n['Name']) : null;
+      const id = isJsonObject(n) ? str(n['Id']) : null;
+      const raw = isJsonObject(n) ? str(n['Name']) : null;
       if (id === null || raw === null) lookupFailed(`cannot list ${what}: an entry has no Id or Name`);
       return { id, name: owned ? owner.names.toClient(raw) : raw, raw, owned };
     });
@@ -131,11 +119,11 @@ export async function visibleNetworks(owner: Owner): Promise<NetworkEntry[]> {
 export async function visibleVolumes(owner: Owner): Promise<VolumeEntry[]> {
   const what = 'the volumes of the client';
   const read = (body: JsonValue, owned: boolean): VolumeEntry[] => {
-    const volumes = isObj(body ?? undefined) ? (body as Obj)['Volumes'] : undefined;
+    const volumes = isJsonObject(body ?? undefined) ? (body as Obj)['Volumes'] : undefined;
     if (volumes === null) return [];
     if (!Array.isArray(volumes)) lookupFailed(`cannot list ${what}: the daemon's answer has no Volumes list`);
     return volumes.map((v) => {
-      const raw = isObj(v) ? str(v['Name']) : null;
+      const raw = isJsonObject(v) ? str(v['Name']) : null;
       if (raw === null) lookupFailed(`cannot list ${what}: an entry has no Name`);
       return { name: owned ? owner.names.toClient(raw) : raw, raw, owned };
     });
@@ -152,7 +140,7 @@ export async function execContainer(owner: Owner, execId: string): Promise<strin
     lookupFailed(`cannot look up exec instance: ${(error as Error).message ?? String(error)}`);
   }
   if (res.status === 404) return null;
-  if (res.status !== 200 || !isObj(res.body ?? undefined)) lookupFailed(`cannot look up exec instance: the daemon answered ${res.status}`);
+  if (res.status !== 200 || !isJsonObject(res.body ?? undefined)) lookupFailed(`cannot look up exec instance: the daemon answered ${res.status}`);
   const id = str((res.body as Obj)['ContainerID']);
   if (id === null) lookupFailed('cannot look up exec instance: the answer has no ContainerID');
   return id;

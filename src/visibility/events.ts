@@ -1,5 +1,5 @@
-import type { JsonValue } from '../inspect/json-value.js';
-import { isObj, labelsOf } from './objects.js';
+import { isJsonObject, type JsonValue } from '../inspect/json-value.js';
+import { labelsOf } from './objects.js';
 import type { Labels, Selector } from './selector.js';
 
 /**
@@ -46,11 +46,11 @@ export function eventFilter(s: EventSelectors, visibleContainers: ReadonlySet<st
   const containerShown = (attrs: Labels): boolean =>
     s.containers === null || !Object.hasOwn(attrs, 'container') || known.has(attrs['container'] as string);
   return (event) => {
-    if (!isObj(event)) return null;
+    if (!isJsonObject(event)) return null;
     const type = Object.hasOwn(event, 'Type') ? event['Type'] : undefined;
     const actor = Object.hasOwn(event, 'Actor') ? event['Actor'] : undefined;
-    const attrs = labelsOf(isObj(actor) && Object.hasOwn(actor, 'Attributes') ? actor['Attributes'] : undefined);
-    const rawId = isObj(actor) && Object.hasOwn(actor, 'ID') ? actor['ID'] : undefined;
+    const attrs = labelsOf(isJsonObject(actor) && Object.hasOwn(actor, 'Attributes') ? actor['Attributes'] : undefined);
+    const rawId = isJsonObject(actor) && Object.hasOwn(actor, 'ID') ? actor['ID'] : undefined;
     const id = typeof rawId === 'string' ? rawId : null;
     switch (type) {
       case 'container': {

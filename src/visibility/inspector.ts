@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { parseApiVersion, compareApiVersions } from '../routing/version.js';
 import { pinContainerReferences } from '../tenancy/create.js';
@@ -6,7 +6,7 @@ import { addLabel, queryFilters, withFilters, type FilterMap } from '../tenancy/
 import { CONTAINER_OPS, EXEC_OPS, NETWORK_OPS, VOLUME_OPS } from '../tenancy/inspector.js';
 import { hidden } from '../tenancy/refusal.js';
 import { InspectRefusal, refusingInspector } from '../inspect/refusal.js';
-import { resolveContainer, resolveNetwork, resolveVolume } from '../tenancy/resolve.js';
+import { PREDEFINED_NETWORKS, resolveContainer, resolveNetwork, resolveVolume } from '../tenancy/resolve.js';
 import { eventFilter } from './events.js';
 import { containerListFilter, dataUsageFilter, networkInspectFilter, networkListFilter, volumeListFilter } from './lists.js';
 import type { Visibility } from './model.js';
@@ -14,7 +14,6 @@ import {
   containersNamed,
   containerVisible,
   execContainer,
-  isObj,
   labelsOf,
   namedVisible,
   visibleContainers,
@@ -24,6 +23,7 @@ import {
   type VisibleContainer,
 } from './objects.js';
 import { compileSelector, type Labels, type Selector } from './selector.js';
+import { formValue, withParam } from '../routing/query.js';
 
 interface Selectors {
   readonly containers: Selector | null;
@@ -32,9 +32,6 @@ interface Selectors {
   /** labels the mutation stage will force into a created container (they count for its visibility) */
   readonly forcedLabels: Labels;
 }
-
-/** Networks a create body may name whatever the selectors say: dockerd's predefined ones and `default`. */
-const PREDEFINED_NETWORKS: ReadonlySet<string> = new Set(['default', 'bridge', 'host', 'none']);
 
 /** From API 1.28 on NetworkList no longer lists the containers attached to each network. */
 const LIST_WITHOUT_ENDPOINTS = [1, 28];
@@ -47,25 +44,13 @@ function malformed(reason: string): never {
   throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', reason);
 }
 
-/** The first value of a query parameter, as Go's `r.Form.Get` reads it; null when absent or empty. */
-function queryValue(query: ReadonlyMap<string, readonly string[]>, name: string): string | null {
-  const v = query.get(name)?.[0];
-  return v === undefined || v === '' ? null : v;
-}
-
-function withQuery(query: ReadonlyMap<string, readonly string[]>, name: string, value: string): Map<string, readonly string[]> {
-  const out = new Map(query);
-  out.set(name, [value]);
-  return out;
-}
-
 function str(o: JsonObject, key: string): string | null {
   const v = Object.hasOwn(o, key) ? o[key] : undefined;
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
 function bodyObject(body: JsonValue | null): JsonObject | null {
-  if (body !== null && !isObj(body)) malformed('the body is not a JSON object');
+  if (body !== null && !isJsonObject(body)) malformed('the body is not a JSON object');
   return body;
 }
 
@@ -99,7 +84,7 @@ async function checkContainerRoute(req: InspectRequest, sel: Selector): Promise<
   const ref = req.params['id'] ?? '';
   const c = resolveVisible(await visibleContainers(req.lookup, sel), ref, req.client);
   if (req.op.id === 'ContainerRename') {
-    const given = queryValue(req.query, 'name');
+    const given = formValue(req.query, 'name');
     if (given !== null) {
       const name = given.replace(/^\//, '');
       if (!sel.visible([name], c.labels)) outside(`renamed to "${name}", container "${ref}" would no longer be visible to client "${req.client}"`);
@@ -130,7 +115,7 @@ function namedVolumes(hc: JsonObject | null): string[] {
   }
   const mounts = hc !== null && Object.hasOwn(hc, 'Mounts') ? hc['Mounts'] : null;
   if (Array.isArray(mounts)) {
-    for (const m of mounts) if (isObj(m) && m['Type'] === 'volume' && str(m, 'Source') !== null) out.push(m['Source'] as string);
+    for (const m of mounts) if (isJsonObject(m) && m['Type'] === 'volume' && str(m, 'Source') !== null) out.push(m['Source'] as string);
   }
   return out;
 }
@@ -141,8 +126,8 @@ function namedNetworks(body: JsonObject, hc: JsonObject | null): string[] {
   const mode = hc === null ? null : str(hc, 'NetworkMode');
   if (mode !== null && !mode.startsWith('container:') && !PREDEFINED_NETWORKS.has(mode)) out.push(mode);
   const nc = Object.hasOwn(body, 'NetworkingConfig') ? body['NetworkingConfig'] : null;
-  const endpoints = isObj(nc) && Object.hasOwn(nc, 'EndpointsConfig') ? nc['EndpointsConfig'] : null;
-  if (isObj(endpoints)) for (const key of Object.keys(endpoints)) if (!PREDEFINED_NETWORKS.has(key)) out.push(key);
+  const endpoints = isJsonObject(nc) && Object.hasOwn(nc, 'EndpointsConfig') ? nc['EndpointsConfig'] : null;
+  if (isJsonObject(endpoints)) for (const key of Object.keys(endpoints)) if (!PREDEFINED_NETWORKS.has(key)) out.push(key);
   return out;
 }
 
@@ -155,9 +140,9 @@ function namedNetworks(body: JsonObject, hc: JsonObject | null): string[] {
 async function checkContainerCreate(req: InspectRequest, s: Selectors): Promise<InspectVerdict> {
   let body = bodyObject(req.body);
   const hcValue = body !== null && Object.hasOwn(body, 'HostConfig') ? body['HostConfig'] : null;
-  const hc = isObj(hcValue) ? hcValue : null;
+  const hc = isJsonObject(hcValue) ? hcValue : null;
   if (s.containers !== null) {
-    const given = queryValue(req.query, 'name');
+    const given = formValue(req.query, 'name');
     const name = given === null ? null : given.replace(/^\//, '');
     const labels = { ...labelsOf(body === null ? undefined : body['Labels']), ...s.forcedLabels };
     if (!s.containers.visible(name === null ? [] : [name], labels)) {
@@ -258,12 +243,12 @@ function atoi(text: string): number | null {
 async function pinListBounds(req: InspectRequest, sel: Selector, filters: FilterMap, query: Map<string, readonly string[]>): Promise<boolean> {
   const keys = ['before', 'since'];
   const fromFilters = keys.filter((k) => filters.has(k));
-  const fromQuery = keys.filter((k) => queryValue(query, k) !== null);
+  const fromQuery = keys.filter((k) => formValue(query, k) !== null);
   if (fromFilters.length === 0 && fromQuery.length === 0) return false;
   const visible = await visibleContainers(req.lookup, sel);
   const pin = (ref: string, key: string): string => resolveVisible(visible, ref, req.client, `${key} container`).id;
   for (const k of fromFilters) filters.set(k, new Set([...(filters.get(k) as Set<string>)].map((ref) => pin(ref, k))));
-  for (const k of fromQuery) query.set(k, [pin(queryValue(query, k) as string, k)]);
+  for (const k of fromQuery) query.set(k, [pin(formValue(query, k) as string, k)]);
   return fromFilters.length > 0;
 }
 
@@ -283,7 +268,7 @@ async function checkContainerList(req: InspectRequest, sel: Selector): Promise<I
   }
   if (filtersChanged) query = withFilters(query, filters);
   if (sel.pushdown !== null) return { allowed: true, query };
-  const given = queryValue(query, 'limit');
+  const given = formValue(query, 'limit');
   const limit = given === null ? null : atoi(given);
   if (limit === null || limit <= 0) return { allowed: true, query, response: containerListFilter(sel, null) };
   query.delete('limit');
@@ -353,10 +338,10 @@ async function checkRequest(req: InspectRequest, s: Selectors): Promise<InspectV
     case 'SystemDataUsage':
       return { allowed: true, response: dataUsageFilter(s.containers, s.volumes) };
     case 'ImageCommit': {
-      const ref = queryValue(req.query, 'container');
+      const ref = formValue(req.query, 'container');
       if (ref === null) return { allowed: true };
       const c = resolveVisible(await visibleContainers(req.lookup, s.containers as Selector), ref, req.client);
-      return { allowed: true, query: withQuery(req.query, 'container', c.id) };
+      return { allowed: true, query: withParam(req.query, 'container', c.id) };
     }
   }
   return { allowed: true };

@@ -1,5 +1,5 @@
-import type { JsonObject, JsonValue } from '../inspect/json-value.js';
-import { containerVisible, isObj, namedVisible } from './objects.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
+import { containerVisible, namedVisible } from './objects.js';
 import type { Selector } from './selector.js';
 
 /**
@@ -20,9 +20,9 @@ export function containerListFilter(sel: Selector, limit: number | null): Filter
 
 /** A network's `Containers` map (container ID → endpoint) without the containers the client cannot see. */
 function withVisibleEndpoints(network: JsonValue, containerIds: ReadonlySet<string>): JsonValue {
-  if (!isObj(network) || !Object.hasOwn(network, 'Containers')) return network;
+  if (!isJsonObject(network) || !Object.hasOwn(network, 'Containers')) return network;
   const endpoints = network['Containers'];
-  if (!isObj(endpoints)) return network;
+  if (!isJsonObject(endpoints)) return network;
   const kept: JsonObject = {};
   for (const [id, ep] of Object.entries(endpoints)) {
     if (containerIds.has(id)) Object.defineProperty(kept, id, { value: ep, enumerable: true, writable: true, configurable: true });
@@ -47,7 +47,7 @@ export function networkListFilter(sel: Selector | null, containerIds: ReadonlySe
 /** VolumeList: `{"Volumes": [...], "Warnings": ...}` with the visible volumes. */
 export function volumeListFilter(sel: Selector): Filter {
   return (body) => {
-    if (!isObj(body)) return { Volumes: [] };
+    if (!isJsonObject(body)) return { Volumes: [] };
     const volumes = Object.hasOwn(body, 'Volumes') ? body['Volumes'] : null;
     if (volumes === null || volumes === undefined) return body;
     return { ...body, Volumes: Array.isArray(volumes) ? volumes.filter((v) => namedVisible(v, sel)) : [] };
@@ -62,7 +62,7 @@ export function volumeListFilter(sel: Selector): Filter {
  */
 export function dataUsageFilter(containers: Selector | null, volumes: Selector | null): Filter {
   return (body) => {
-    if (!isObj(body)) return {};
+    if (!isJsonObject(body)) return {};
     const out: JsonObject = { ...body };
     const narrow = (key: string, keep: (e: JsonValue) => boolean): void => {
       if (!Object.hasOwn(out, key)) return;

@@ -1,4 +1,4 @@
-import { JsonNumber, type JsonObject, type JsonValue } from '../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest } from '../inspect/types.js';
 import { serializeFilters } from '../tenancy/filters.js';
 import { lookupFailed } from '../tenancy/refusal.js';
@@ -12,10 +12,6 @@ import type { Labels, Selector } from './selector.js';
 
 export type Lookup = InspectRequest['lookup'];
 
-export function isObj(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
-
 function field(o: JsonObject, key: string): JsonValue | undefined {
   return Object.hasOwn(o, key) ? o[key] : undefined;
 }
@@ -23,7 +19,7 @@ function field(o: JsonObject, key: string): JsonValue | undefined {
 /** The string-valued entries of a `Labels` object (dockerd lists null for none). */
 export function labelsOf(v: JsonValue | undefined): Labels {
   const out: Record<string, string> = {};
-  if (!isObj(v)) return out;
+  if (!isJsonObject(v)) return out;
   for (const [k, x] of Object.entries(v)) if (typeof x === 'string') Object.defineProperty(out, k, { value: x, enumerable: true });
   return out;
 }
@@ -40,12 +36,12 @@ function ownNames(names: JsonValue | undefined): string[] {
 
 /** A container list entry (ContainerList, system df): by its own names and labels. */
 export function containerVisible(entry: JsonValue, sel: Selector): boolean {
-  return isObj(entry) && sel.visible(ownNames(field(entry, 'Names')), labelsOf(field(entry, 'Labels')));
+  return isJsonObject(entry) && sel.visible(ownNames(field(entry, 'Names')), labelsOf(field(entry, 'Labels')));
 }
 
 /** A network or volume as listed or inspected: by `Name` and `Labels`. */
 export function namedVisible(entry: JsonValue, sel: Selector): boolean {
-  if (!isObj(entry)) return false;
+  if (!isJsonObject(entry)) return false;
   const name = field(entry, 'Name');
   return sel.visible(typeof name === 'string' ? [name] : [], labelsOf(field(entry, 'Labels')));
 }
@@ -75,7 +71,7 @@ function pushdownQuery(sel: Selector, sep: '?' | '&'): string {
 function entries(body: JsonValue, what: string): JsonObject[] {
   if (!Array.isArray(body)) lookupFailed(`cannot list ${what}: the daemon's answer is not a list`);
   return body.map((e) => {
-    if (!isObj(e)) lookupFailed(`cannot list ${what}: an entry is not an object`);
+    if (!isJsonObject(e)) lookupFailed(`cannot list ${what}: an entry is not an object`);
     return e;
   });
 }
@@ -113,7 +109,7 @@ export async function visibleNetworks(lookup: Lookup, sel: Selector): Promise<Ne
 export async function visibleVolumes(lookup: Lookup, sel: Selector): Promise<VolumeEntry[]> {
   const what = 'the visible volumes';
   const body = await list(lookup, `/volumes${pushdownQuery(sel, '?')}`, what);
-  const volumes = isObj(body) ? field(body, 'Volumes') : undefined;
+  const volumes = isJsonObject(body) ? field(body, 'Volumes') : undefined;
   if (volumes === null) return [];
   if (volumes === undefined) lookupFailed(`cannot list ${what}: the daemon's answer has no Volumes list`);
   return entries(volumes, what)
@@ -142,7 +138,7 @@ export async function execContainer(lookup: Lookup, execId: string): Promise<str
     lookupFailed(`cannot look up exec instance: ${(error as Error).message ?? String(error)}`);
   }
   if (res.status === 404) return null;
-  const id = res.status === 200 && isObj(res.body) ? field(res.body, 'ContainerID') : undefined;
+  const id = res.status === 200 && isJsonObject(res.body) ? field(res.body, 'ContainerID') : undefined;
   if (typeof id !== 'string') lookupFailed(`cannot look up exec instance: the daemon answered ${res.status} without a ContainerID`);
   return id;
 }

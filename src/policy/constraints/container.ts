@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../errors.js';
-import type { JsonObject, JsonValue } from '../../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../inspect/json-value.js';
 import type { InspectRequest } from '../../inspect/types.js';
 import { containerPath, describeRef, lookupObject, type CheckContext } from './context.js';
 import {
@@ -19,7 +19,7 @@ import {
 import type { Constraints } from './model.js';
 import { checkHostConfigMounts } from './mounts.js';
 import { checkNamespaces, checkNetworkName } from './namespaces.js';
-import { dot, field, isObject, optObject, optString, q, refuse, Refusal } from './util.js';
+import { dot, field, optObject, optString, q, refuse, Refusal } from './util.js';
 
 /** How many containers deep `container:<id>` and VolumesFrom references are followed. */
 const MAX_DEPTH = 4;
@@ -67,7 +67,7 @@ const HOST_CONFIG_FIELDS = new Set(
 
 function bodyObject(body: JsonValue | null): JsonObject | null {
   if (body === null) return null;
-  if (!isObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
+  if (!isJsonObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
   return body;
 }
 
@@ -119,7 +119,7 @@ export function createContext(
     depth,
     info() {
       infoCache.promise ??= lookup('/info').then(
-        (r) => (r.status === 200 && isObject(r.body ?? undefined) ? (r.body as JsonObject) : null),
+        (r) => (r.status === 200 && isJsonObject(r.body ?? undefined) ? (r.body as JsonObject) : null),
         () => null,
       );
       return infoCache.promise;

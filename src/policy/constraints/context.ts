@@ -1,8 +1,8 @@
 import type { ErrorCode } from '../../errors.js';
-import type { JsonObject } from '../../inspect/json-value.js';
+import { isJsonObject, type JsonObject } from '../../inspect/json-value.js';
 import type { InspectRequest } from '../../inspect/types.js';
 import type { Constraints } from './model.js';
-import { isObject, q, refuse } from './util.js';
+import { q, refuse } from './util.js';
 
 /** What checks share while judging one request. */
 export interface CheckContext {
@@ -37,7 +37,7 @@ export async function lookupObject(ctx: CheckContext, path: string, what: string
   }
   if (res.status === 404) return null;
   if (res.status !== 200) refuse(rule, `cannot look up ${what}: the daemon answered ${res.status}`);
-  if (!isObject(res.body ?? undefined)) refuse(rule, `cannot look up ${what}: the daemon's answer is not a JSON object`);
+  if (!isJsonObject(res.body ?? undefined)) refuse(rule, `cannot look up ${what}: the daemon's answer is not a JSON object`);
   return res.body as JsonObject;
 }
 

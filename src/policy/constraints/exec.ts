@@ -1,13 +1,13 @@
-import type { JsonValue } from '../../inspect/json-value.js';
+import { isJsonObject, type JsonValue } from '../../inspect/json-value.js';
 import { checkExistingContainer } from './container.js';
 import { lookupObject, type CheckContext } from './context.js';
-import { field, flag, isObject, listed, optString, q, refuse } from './util.js';
+import { field, flag, listed, optString, q, refuse } from './util.js';
 
 /** ContainerExec (exec create): Privileged, User, and the container it runs in. */
 export async function checkExecCreate(containerId: string | undefined, body: JsonValue | null, ctx: CheckContext): Promise<string | null> {
   const c = ctx.c.exec;
   if (body !== null) {
-    if (!isObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
+    if (!isJsonObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
     if (flag(field(body, 'Privileged'), 'Privileged') && !c.privileged) refuse('PC_DENIED_EXEC_PRIVILEGED', 'Privileged is true');
     const user = optString(field(body, 'User'), 'User') ?? '';
     // An empty User runs as the container's own user, which create already judged.

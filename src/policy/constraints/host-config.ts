@@ -6,7 +6,6 @@ import {
   field,
   flag,
   formatBytes,
-  isObject,
   listed,
   matchesItem,
   normalizeHostPath,

@@ -1,11 +1,11 @@
-import type { JsonValue } from '../../inspect/json-value.js';
+import { isJsonObject, type JsonValue } from '../../inspect/json-value.js';
 import type { CheckContext } from './context.js';
-import { field, flag, isObject, listed, optObject, optStringMap, optString, q, refuse } from './util.js';
+import { field, flag, listed, optObject, optStringMap, optString, q, refuse } from './util.js';
 
 /** NetworkCreate: driver, driver options (macvlan/ipvlan `parent`, a host bridge name...), IPAM driver, config sources. */
 export function checkNetworkCreate(body: JsonValue | null, ctx: CheckContext): void {
   if (body === null) return;
-  if (!isObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
+  if (!isJsonObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
   const c = ctx.c.networks;
   const driver = optString(field(body, 'Driver'), 'Driver') ?? '';
   if (driver !== '' && !c.drivers.includes(driver)) refuse('PC_DENIED_NETWORK_DRIVER', `Driver is ${q(driver)} (allowed: ${listed(c.drivers)})`);

@@ -1,9 +1,9 @@
-import type { JsonObject, JsonValue } from '../../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../inspect/json-value.js';
 import type { CheckContext } from './context.js';
 import { allInterfacesAllowed, checkBound, checkCapAdd, checkHostPort, checkLogDriver, checkSysctls, securityOptProblem } from './host-config.js';
 import { checkMountList } from './mounts.js';
 import { checkNetworkName } from './namespaces.js';
-import { field, flag, isObject, listed, matchesItem, optArray, optNumber, optObject, optString, q, refuse } from './util.js';
+import { field, flag, listed, matchesItem, optArray, optNumber, optObject, optString, q, refuse } from './util.js';
 
 /** A swarm privilege setting is allowed when the equivalent SecurityOpt item would be. */
 function securityEquivalent(item: string, label: string, ctx: CheckContext): void {
@@ -39,7 +39,7 @@ async function checkNetworks(v: JsonValue | undefined, label: string, ctx: Check
 /** ServiceCreate / ServiceUpdate: the ServiceSpec's container, resources, networks and published ports. */
 export async function checkServiceSpec(body: JsonValue | null, ctx: CheckContext): Promise<void> {
   if (body === null) return;
-  if (!isObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
+  if (!isJsonObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
   const c = ctx.c;
   const tt = optObject(field(body, 'TaskTemplate'), 'TaskTemplate');
   if (tt !== null) {

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { ErrorCode } from '../../errors.js';
-import { JsonNumber, type JsonObject, type JsonValue } from '../../inspect/json-value.js';
+import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from '../../inspect/json-value.js';
 
 /** A check's refusal; thrown so that nested checks can stop at the first problem. */
 export class Refusal extends Error {
@@ -28,10 +28,6 @@ export function listed(items: readonly string[]): string {
   return items.length === 0 ? 'none' : items.join(', ');
 }
 
-export function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-}
-
 /** An own field (never one from the prototype). */
 export function field(o: JsonObject, key: string): JsonValue | undefined {
   return Object.hasOwn(o, key) ? o[key] : undefined;
@@ -50,7 +46,7 @@ function badType(label: string, v: JsonValue, want: string): never {
 
 export function optObject(v: JsonValue | undefined, label: string): JsonObject | null {
   if (v === undefined || v === null) return null;
-  if (!isObject(v)) badType(label, v, 'an object');
+  if (!isJsonObject(v)) badType(label, v, 'an object');
   return v;
 }
 

@@ -1,12 +1,12 @@
-import type { JsonValue } from '../../inspect/json-value.js';
+import { isJsonObject, type JsonValue } from '../../inspect/json-value.js';
 import type { CheckContext } from './context.js';
 import { checkLocalVolumeOptions, checkVolumeDriver } from './mounts.js';
-import { field, isObject, optStringMap, optString, refuse } from './util.js';
+import { field, optStringMap, optString, refuse } from './util.js';
 
 /** VolumeCreate: the driver, and for the local driver its mount options. */
 export function checkVolumeCreate(body: JsonValue | null, ctx: CheckContext): void {
   if (body === null) return;
-  if (!isObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
+  if (!isJsonObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
   const driver = optString(field(body, 'Driver'), 'Driver') ?? '';
   checkVolumeDriver(driver, 'Driver', ctx.c);
   if (driver === '' || driver === 'local') {
