@@ -15,6 +15,7 @@ import { docker, dockerApi, dockerBinary, dockerEnv } from './harness/docker-cli
 import { BUSYBOX_IMAGE, daemonRun } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
+import { prerequisite } from '../prerequisite.js';
 import { exchange, rawConnect, splitResponses, type ParsedResponse } from './harness/wire.js';
 
 const CI_BASIC = new URL('../../examples/ci-basic.yaml', import.meta.url);
@@ -195,10 +196,9 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
     assert.equal(all.subarray(headEnd).toString(), `${marker}\r\n${marker}\r\n`);
   });
 
-  const tmux = tmuxProblem();
-  const tmuxMustRun = process.env.PORTCULLIS_REQUIRE_E2E === '1';
-  it('docker run -it under a pseudo-terminal: the initial size and a resize reach the container', { skip: tmux !== undefined && !tmuxMustRun ? tmux : false }, async () => {
-    if (tmux !== undefined) throw new Error(tmux);
+  const tmux = prerequisite('tmux', tmuxProblem());
+  it('docker run -it under a pseudo-terminal: the initial size and a resize reach the container', { skip: tmux.skip }, async () => {
+    tmux.check();
     const name = unique('tty');
     const server = `pc-e2e-${process.pid}`;
     const t = (...args: string[]): string => {
