@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
-import { spawnDocker, waitFor, waitForDecision } from './harness/background.js';
+import { spawnDocker, untilDelivered, waitFor, waitForDecision } from './harness/background.js';
 import { docker, dockerApi, dockerBinary, dockerEnv } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE, daemonRun } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
@@ -257,6 +257,7 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
     const logs = await spawnDocker(proxy.host(), ['logs', '-f', name]);
     try {
       await logs.waitForStdout(/^one\n/);
+      // The silence is what is under test, not a wait for something.
       await sleep(IDLE_MS);
       const wrote = await docker(ctx.dockerd.host, ['exec', name, 'sh', '-c', 'echo two > /proc/1/fd/1']);
       assert.equal(wrote.code, 0, wrote.stderr);
@@ -275,11 +276,13 @@ e2eSuite('streams through the proxy (ci-basic policy)', (ctx) => {
       assert.equal(removed.status, 204, removed.text);
     };
     try {
-      // The stream cannot be seen to be open until it delivers something, so a first pair proves it is.
-      const warmup = unique('events-warmup');
       const quiet = unique('events-after-idle');
-      await createAndRemove(warmup);
-      await events.waitForStdout(new RegExp(`container destroy [0-9a-f]+ \\(.*name=${warmup}`));
+      await untilDelivered(events, 'the events stream to deliver a warm-up container', async (attempt) => {
+        const warmup = unique(`events-warmup${attempt}`);
+        await createAndRemove(warmup);
+        return new RegExp(`container destroy [0-9a-f]+ \\(.*name=${warmup}`);
+      });
+      // The silence is what is under test, not a wait for something.
       await sleep(IDLE_MS);
       await createAndRemove(quiet);
       await events.waitForStdout(new RegExp(`container create [0-9a-f]+ \\(.*name=${quiet}`));
