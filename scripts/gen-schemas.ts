@@ -4,8 +4,8 @@
  *
  *   npx tsx scripts/gen-schemas.ts [path/to/docker-engine-api.swagger.yaml]
  *
- * Default spec path: /work/shared/reference/docker-engine-api.swagger.yaml (the spec is not
- * copied into the repository). Shapes: an object with `properties` is a Go struct, an object with
+ * Default spec path: ../shared/reference/docker-engine-api.swagger.yaml beside the repository (the
+ * spec is not copied into it). Shapes: an object with `properties` is a Go struct, an object with
  * only `additionalProperties` is a Go map, `type: object` with neither is an untyped value
  * (`any`, decoded with the strictest duplicate rule). The spec's spelling of a field is the
  * canonical one; a moby field that folds onto a spec field is not added twice.
@@ -67,7 +67,7 @@ const MOBY_EXTRAS: Record<string, Record<string, Node>> = {
   SwarmJoinRequest: { ListenAddr: S, AdvertiseAddr: S, DataPathAddr: S, RemoteAddrs: arr(S), JoinToken: S, Availability: S },
 };
 
-const specPath = process.argv[2] ?? '/work/shared/reference/docker-engine-api.swagger.yaml';
+const specPath = process.argv[2] ?? fileURLToPath(new URL('../../shared/reference/docker-engine-api.swagger.yaml', import.meta.url));
 const doc = parse(readFileSync(specPath, 'utf8')) as {
   info: { version: string };
   definitions: Record<string, Schema>;

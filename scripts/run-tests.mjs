@@ -10,6 +10,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { testSummary } from './test-summary.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const requireE2e = process.env.PORTCULLIS_REQUIRE_E2E === '1';
@@ -109,12 +110,16 @@ try {
       testEnv.PORTCULLIS_E2E_UNAVAILABLE = `the runner could not start dockerd: ${verdict.failed}`;
     }
     // A verdict of {unavailable} needs nothing here: each e2e suite reaches the same verdict and reports it.
+    const summary = testSummary();
+    const started = Date.now();
     const tests = run(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+      ['--import', 'tsx', '--test', ...summary.args(), '--test-concurrency=1', ...files],
       { stdio: 'inherit', env: testEnv },
     );
     exitCode = await tests.done;
+    const counted = summary.report({ requireAll: requireE2e, durationMs: Date.now() - started });
+    if (exitCode === 0) exitCode = counted;
   }
 } finally {
   await daemon?.stop();

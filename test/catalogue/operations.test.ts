@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { GROUPS, OPERATIONS, OPERATIONS_BY_ID } from '../../src/catalogue/operations.js';
-
-const SWAGGER = fileURLToPath(new URL('../../../shared/reference/docker-engine-api.swagger.yaml', import.meta.url));
+import { ENGINE_API_SPEC, engineApiSpec } from '../engine-api-spec.js';
 
 interface SpecParameter {
   in: string;
@@ -23,12 +21,15 @@ interface SpecOp {
   op: SpecOperation;
 }
 
-function loadSpec(): SpecOp[] | null {
-  if (!existsSync(SWAGGER)) {
-    console.error(`\n!!! ${SWAGGER} is missing: the catalogue is NOT being checked against the Engine API spec !!!\n`);
-    return null;
-  }
-  const doc = parse(readFileSync(SWAGGER, 'utf8')) as { paths: Record<string, Record<string, SpecOperation>> };
+const specFile = engineApiSpec();
+
+let loaded: SpecOp[] | undefined;
+
+/** The spec's operations, read once; throws (the test fails) when the spec is missing under the flag. */
+function specOps(): SpecOp[] {
+  specFile.check();
+  if (loaded !== undefined) return loaded;
+  const doc = parse(readFileSync(ENGINE_API_SPEC, 'utf8')) as { paths: Record<string, Record<string, SpecOperation>> };
   const ops: SpecOp[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
@@ -36,16 +37,15 @@ function loadSpec(): SpecOp[] | null {
       ops.push({ id: op.operationId, method: method.toUpperCase(), path, op });
     }
   }
+  loaded = ops;
   return ops;
 }
-
-const spec = loadSpec();
 
 /** Routes dockerd serves that the spec does not document. */
 const OUTSIDE_SPEC = ['CheckpointList', 'CheckpointCreate', 'CheckpointDelete', 'BuildCancel', 'GRPC'];
 
-test('every operation of the spec is catalogued with its method and path', { skip: spec === null }, () => {
-  for (const s of spec ?? []) {
+test('every operation of the spec is catalogued with its method and path', { skip: specFile.skip }, () => {
+  for (const s of specOps()) {
     const op = OPERATIONS_BY_ID.get(s.id);
     assert.ok(op, `${s.id} missing`);
     assert.equal(op.method, s.method, s.id);
@@ -53,22 +53,22 @@ test('every operation of the spec is catalogued with its method and path', { ski
   }
 });
 
-test('the catalogue holds nothing but the spec and the known extra routes', { skip: spec === null }, () => {
-  const specIds = new Set((spec ?? []).map((s) => s.id));
+test('the catalogue holds nothing but the spec and the known extra routes', { skip: specFile.skip }, () => {
+  const specIds = new Set(specOps().map((s) => s.id));
   const extra = OPERATIONS.filter((o) => !specIds.has(o.id)).map((o) => o.id);
   assert.deepEqual(extra.sort(), [...OUTSIDE_SPEC].sort());
 });
 
-test('body kinds follow the spec: a binary/string body streams, any other body is JSON', { skip: spec === null }, () => {
-  for (const s of spec ?? []) {
+test('body kinds follow the spec: a binary/string body streams, any other body is JSON', { skip: specFile.skip }, () => {
+  for (const s of specOps()) {
     const body = s.op.parameters?.find((p) => p.in === 'body');
     const expected = body === undefined ? 'none' : body.schema?.type === 'string' ? 'stream' : 'json';
     assert.equal(OPERATIONS_BY_ID.get(s.id)?.body, expected, s.id);
   }
 });
 
-test('operations the spec documents with a 101 response hijack', { skip: spec === null }, () => {
-  for (const s of spec ?? []) {
+test('operations the spec documents with a 101 response hijack', { skip: specFile.skip }, () => {
+  for (const s of specOps()) {
     if ('101' in s.op.responses) assert.notEqual(OPERATIONS_BY_ID.get(s.id)?.upgrade ?? null, null, s.id);
   }
 });

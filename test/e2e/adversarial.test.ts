@@ -11,9 +11,11 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './harness/background.js';
 import { dockerApi } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
@@ -277,6 +279,13 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
     assert.equal(res.status, 200, res.text);
     assert.equal(res.text.trim(), '', `the daemon logged ${actions.join('/')} on ${container}: ${res.text.slice(0, 600)}`);
   }
+  /** BuildKit sessions dockerd is serving now: goroutines in its session manager's connection handler. */
+  async function openSessions(): Promise<number> {
+    const res = await api('GET', '/debug/pprof/goroutine?debug=2');
+    assert.equal(res.status, 200, `dockerd's pprof endpoint: ${res.text.slice(0, 200)}`);
+    return res.text.split('\n\n').filter((g) => g.includes('session.(*Manager).handleConn')).length;
+  }
+
   async function noPlugins(): Promise<void> {
     const res = await api('GET', '/plugins');
     assert.deepEqual(res.json, [], res.text);
@@ -949,7 +958,8 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
     name: 'BuildKit session (h2c upgrade on /session)',
     request: () => 'POST /v1.41/session HTTP/1.1\r\nHost: portcullis\r\nConnection: Upgrade, close\r\nUpgrade: h2c\r\nX-Docker-Expose-Session-Uuid: x\r\n\r\n',
     expect: [deny(R.notAllowed)],
-    post: async () => {},
+    // Checked here once the connection is gone, and while one is held open by the test after the table.
+    post: async () => assert.equal(await openSessions(), 0, 'dockerd is serving a BuildKit session'),
   });
 
   // Copying into or out of, and attaching to, containers created unsafely directly on the daemon:
@@ -1154,6 +1164,35 @@ e2eSuite('adversarial requests against the hardened example', (ctx) => {
       responses.slice(c.expect.length).forEach((r, k) => check({ refused: true }, r, `extra response ${c.expect.length + k}`));
       await c.post(f, obj);
     });
+  });
+
+  it('a BuildKit session: dockerd serves one for the upgrade on its own socket, none through the proxy while the connection stays open', async () => {
+    const request =
+      'POST /v1.41/session HTTP/1.1\r\nHost: portcullis\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n' +
+      `X-Docker-Expose-Session-Uuid: ${PFX}-session\r\nX-Docker-Expose-Session-Name: ${PFX}\r\n\r\n`;
+    assert.equal(await openSessions(), 0);
+    // The neighbour on the daemon's own socket shows what the check sees when a session is open.
+    const direct = net.connect(ctx.dockerd.socket);
+    let answer = '';
+    direct.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    direct.write(request);
+    try {
+      await waitFor('dockerd to switch protocols', () => answer.startsWith('HTTP/1.1 101 '));
+      await waitFor('dockerd to serve the session', async () => (await openSessions()) === 1);
+    } finally {
+      direct.destroy();
+    }
+    await waitFor('the direct session to end', async () => (await openSessions()) === 0);
+
+    const conn = await rawConnect(proxy.host());
+    try {
+      conn.send(request);
+      const data = await conn.waitFor('the refusal', (d) => splitResponses(d).responses.length >= 1);
+      check(deny(R.notAllowed), splitResponses(data).responses[0]!, 'session through the proxy');
+      assert.equal(await openSessions(), 0, 'dockerd serves a session opened through the proxy');
+    } finally {
+      conn.socket.destroy();
+    }
   });
 
   it('afterwards: no container with the prefix is privileged, has added capabilities, or binds a host path', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { compose as runCompose, COMPOSE, composeAvailable, twoServiceProject } from './harness/compose.js';
+import { compose as runCompose, composeRequired, twoServiceProject } from './harness/compose.js';
 import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
@@ -59,7 +59,9 @@ e2eSuite('docker-compose and the classic builder through examples/hardened.yaml'
     await Promise.all([dir, configDir].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it('docker-compose up -d, ps and down -v', { skip: composeAvailable() ? false : `${COMPOSE} is not installed` }, async () => {
+  const composeTool = composeRequired();
+  it('docker-compose up -d, ps and down -v', { skip: composeTool.skip }, async () => {
+    composeTool.check();
     const up = await compose(proxy.host(), dir, configDir, ['up', '-d']);
     ok(up, 'docker-compose up -d');
 

@@ -42,6 +42,30 @@ e2eSuite('legitimate neighbours of the hardened rules', (ctx) => {
   };
   const run = (proxy: Proxy, args: string[]) => docker(proxy.host(), args);
 
+  /** What the daemon itself logged between `fromMs` and `toMs` (`until` in the past: it answers at once). */
+  async function daemonEvents(fromMs: number, toMs: number): Promise<string[]> {
+    const res = await api('GET', `/events?since=${(fromMs / 1000).toFixed(3)}&until=${(toMs / 1000).toFixed(3)}`);
+    assert.equal(res.status, 200, res.text);
+    return res.text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { Type: string; Action: string; timeNano: number; Actor: { ID: string; Attributes?: Record<string, string> } })
+      .filter((e) => e.timeNano >= fromMs * 1e6 && e.timeNano <= toMs * 1e6)
+      .map((e) => `${e.Type} ${e.Action} ${e.Actor.Attributes?.name ?? e.Actor.ID}`);
+  }
+
+  /**
+   * The CLI prints the refusal, and the daemon's event log shows that nothing happened meanwhile: nothing
+   * created, started, mounted or connected. (This file's commands run one at a time on the daemon.)
+   */
+  async function refused(proxy: Proxy, args: string[], op: string, rule: string): Promise<void> {
+    const from = Date.now();
+    const res = await run(proxy, args);
+    const to = Date.now();
+    denied(res, op, rule);
+    assert.deepEqual(await daemonEvents(from, to), [], `the daemon acted on the refused docker ${args.join(' ')}`);
+  }
+
   before(async () => {
     bindDir = await mkdtemp(join(tmpdir(), 'pc-nb-bind-'));
     await writeFile(join(bindDir, 'f'), 'from-the-host\n');
@@ -90,10 +114,15 @@ policies:
   });
 
   it('docker run --rm --network none busybox echo hi (and --privileged is what is refused)', async () => {
+    const from = Date.now();
     const res = await run(ci, ['run', '--rm', '--network', 'none', BUSYBOX_IMAGE, 'echo', 'hi']);
+    const to = Date.now();
     ok(res, 'docker run');
     assert.equal(res.stdout, 'hi\n');
-    denied(await run(ci, ['run', '--rm', '--network', 'none', '--privileged', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_PRIVILEGED');
+    // the event log that must stay empty for a refusal does show an allowed run
+    const actions = (await daemonEvents(from, to)).map((e) => e.split(' ').slice(0, 2).join(' '));
+    for (const a of ['container create', 'container start', 'container destroy']) assert.ok(actions.includes(a), `${a} missing from ${actions.join(', ')}`);
+    await refused(ci, ['run', '--rm', '--network', 'none', '--privileged', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_PRIVILEGED');
   });
 
   it('a named volume mount, shared with --volumes-from (a bind of / is what is refused)', async () => {
@@ -112,7 +141,7 @@ policies:
     const mounted = await run(ci, ['run', '--rm', '--network', 'none', '--mount', `type=volume,src=${vol},dst=/v,readonly`, BUSYBOX_IMAGE, 'cat', '/v/f']);
     ok(mounted, 'run --mount type=volume');
     assert.equal(mounted.stdout, 'kept\n');
-    denied(await run(ci, ['run', '--rm', '--network', 'none', '-v', '/:/host', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
+    await refused(ci, ['run', '--rm', '--network', 'none', '-v', '/:/host', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
   });
 
   it('a tmpfs volume of the local driver and a bridge network with an allowed option', async () => {
@@ -121,7 +150,7 @@ policies:
     const v = await api('GET', `/volumes/${vol}`);
     assert.equal(v.status, 200, v.text);
     assert.deepEqual(v.json.Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' });
-    denied(await run(ci, ['volume', 'create', '--opt', 'type=none', '--opt', 'device=/', '--opt', 'o=bind', `${PFX}-bindvol`]), 'VolumeCreate', 'PC_DENIED_VOLUME_OPTIONS');
+    await refused(ci, ['volume', 'create', '--opt', 'type=none', '--opt', 'device=/', '--opt', 'o=bind', `${PFX}-bindvol`], 'VolumeCreate', 'PC_DENIED_VOLUME_OPTIONS');
     assert.equal((await api('GET', `/volumes/${PFX}-bindvol`)).status, 404);
 
     const net = `${PFX}-mtu`;
@@ -130,12 +159,12 @@ policies:
     assert.equal(n.status, 200, n.text);
     assert.equal(n.json.Driver, 'bridge');
     assert.equal(n.json.Options['com.docker.network.driver.mtu'], '1400');
-    denied(await run(ci, ['network', 'create', '-d', 'macvlan', '-o', 'parent=lo', `${PFX}-mac`]), 'NetworkCreate', 'PC_DENIED_NETWORK_DRIVER');
+    await refused(ci, ['network', 'create', '-d', 'macvlan', '-o', 'parent=lo', `${PFX}-mac`], 'NetworkCreate', 'PC_DENIED_NETWORK_DRIVER');
   });
 
   it('CapAdd NET_BIND_SERVICE where the policy allows it (and not where it does not)', async () => {
     const name = `${PFX}-cap`;
-    denied(await run(ci, ['create', '--name', name, '--network', 'none', '--cap-add', 'NET_BIND_SERVICE', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_CAP_ADD');
+    await refused(ci, ['create', '--name', name, '--network', 'none', '--cap-add', 'NET_BIND_SERVICE', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_CAP_ADD');
     assert.equal((await api('GET', `/containers/${name}/json`)).status, 404);
     ok(await run(relaxed, ['create', '--name', name, '--network', 'none', '--cap-add', 'NET_BIND_SERVICE', BUSYBOX_IMAGE, 'true']), 'create --cap-add');
     const c = await inspect(name);
@@ -144,7 +173,7 @@ policies:
     assert.equal(c.HostConfig.Privileged, false);
     const started = await run(relaxed, ['start', '-a', name]);
     ok(started, 'start -a');
-    denied(await run(relaxed, ['run', '--rm', '--network', 'none', '--cap-add', 'SYS_ADMIN', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_CAP_ADD');
+    await refused(relaxed, ['run', '--rm', '--network', 'none', '--cap-add', 'SYS_ADMIN', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_CAP_ADD');
   });
 
   it('a non-privileged exec, also as another user (a privileged one is refused)', async () => {
@@ -155,7 +184,7 @@ policies:
     ok(uid, 'exec -u 1000');
     assert.equal(uid.stdout, '1000\n');
     const before = (await inspect(plain)).ExecIDs?.length ?? 0;
-    denied(await run(ci, ['exec', '--privileged', plain, 'true']), 'ContainerExec', 'PC_DENIED_EXEC_PRIVILEGED');
+    await refused(ci, ['exec', '--privileged', plain, 'true'], 'ContainerExec', 'PC_DENIED_EXEC_PRIVILEGED');
     assert.equal((await inspect(plain)).ExecIDs?.length ?? 0, before);
   });
 
@@ -166,7 +195,7 @@ policies:
     const mnt = await run(ci, ['run', '--rm', '--network', 'none', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1048576', BUSYBOX_IMAGE, 'sh', '-c', 'grep " /t " /proc/mounts']);
     ok(mnt, 'run --mount type=tmpfs');
     assert.match(mnt.stdout, /size=1024k/);
-    denied(await run(ci, ['run', '--rm', '--network', 'none', '--tmpfs', '/t:size=2g', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_TMPFS');
+    await refused(ci, ['run', '--rm', '--network', 'none', '--tmpfs', '/t:size=2g', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_TMPFS');
   });
 
   it('a port published on 127.0.0.1 on a user network (0.0.0.0 is refused)', async () => {
@@ -181,9 +210,9 @@ policies:
     const port = await run(ci, ['port', name, '80']);
     ok(port, 'docker port');
     assert.match(port.stdout, /^127\.0\.0\.1:\d+$/m);
-    denied(await run(ci, ['run', '-d', '--name', `${name}-all`, '--network', net, '-p', '80', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_PORT_BINDING');
-    denied(await run(ci, ['run', '-d', '--name', `${name}-any`, '--network', net, '-p', '0.0.0.0::80', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_PORT_BINDING');
-    denied(await run(ci, ['run', '-d', '--name', `${name}-P`, '--network', net, '-P', '--expose', '80', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_PORT_BINDING');
+    await refused(ci, ['run', '-d', '--name', `${name}-all`, '--network', net, '-p', '80', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_PORT_BINDING');
+    await refused(ci, ['run', '-d', '--name', `${name}-any`, '--network', net, '-p', '0.0.0.0::80', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_PORT_BINDING');
+    await refused(ci, ['run', '-d', '--name', `${name}-P`, '--network', net, '-P', '--expose', '80', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_PORT_BINDING');
     for (const n of [`${name}-all`, `${name}-any`, `${name}-P`]) assert.equal((await api('GET', `/containers/${n}/json`)).status, 404, n);
   });
 
@@ -201,10 +230,10 @@ policies:
     const started = await run(relaxed, ['start', '-a', name]);
     ok(started, 'start -a');
     assert.equal(started.stdout, 'from-the-host\n');
-    denied(await run(relaxed, ['run', '--rm', '--network', 'none', '-v', `${bindDir}:/data`, BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
-    denied(await run(relaxed, ['run', '--rm', '--network', 'none', '-v', `${bindDir}/..:/data:ro`, BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
-    denied(await run(relaxed, ['run', '--rm', '--network', 'none', '-v', `${bindDir}x:/data:ro`, BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
-    denied(await run(ci, ['run', '--rm', '--network', 'none', '-v', `${bindDir}:/data:ro`, BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
+    await refused(relaxed, ['run', '--rm', '--network', 'none', '-v', `${bindDir}:/data`, BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
+    await refused(relaxed, ['run', '--rm', '--network', 'none', '-v', `${bindDir}/..:/data:ro`, BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
+    await refused(relaxed, ['run', '--rm', '--network', 'none', '-v', `${bindDir}x:/data:ro`, BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
+    await refused(ci, ['run', '--rm', '--network', 'none', '-v', `${bindDir}:/data:ro`, BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_BIND_MOUNT');
   });
 
   it('memory, pids and shm within the relaxed bounds pass; above them they are refused', async () => {
@@ -213,7 +242,7 @@ policies:
     const c = await inspect(name);
     assert.deepEqual([c.HostConfig.Memory, c.HostConfig.PidsLimit, c.HostConfig.ShmSize], [64 * 1024 * 1024, 50, 32 * 1024 * 1024]);
     for (const flags of [['--memory', '1g'], ['--pids-limit', '1000'], ['--shm-size', '1g']]) {
-      denied(await run(relaxed, ['run', '--rm', '--network', 'none', ...flags, BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_RESOURCE_LIMIT');
+      await refused(relaxed, ['run', '--rm', '--network', 'none', ...flags, BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_RESOURCE_LIMIT');
     }
   });
 
@@ -253,7 +282,7 @@ policies:
     ok(await run(ci, ['start', '-a', name]), 'start');
     const logged = await run(ci, ['run', '--rm', '--network', 'none', '--log-driver', 'json-file', '--log-opt', 'max-size=1m', BUSYBOX_IMAGE, 'echo', 'logged']);
     ok(logged, 'run --log-driver json-file');
-    denied(await run(ci, ['run', '--rm', '--network', 'none', '--log-driver', 'syslog', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_LOG_DRIVER');
-    denied(await run(ci, ['run', '--rm', '--network', 'none', '--security-opt', 'seccomp=unconfined', BUSYBOX_IMAGE, 'true']), 'ContainerCreate', 'PC_DENIED_SECURITY_OPT');
+    await refused(ci, ['run', '--rm', '--network', 'none', '--log-driver', 'syslog', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_LOG_DRIVER');
+    await refused(ci, ['run', '--rm', '--network', 'none', '--security-opt', 'seccomp=unconfined', BUSYBOX_IMAGE, 'true'], 'ContainerCreate', 'PC_DENIED_SECURITY_OPT');
   });
 });

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { spawnDocker, type BackgroundDocker } from './harness/background.js';
-import { compose, COMPOSE, composeAvailable, twoServiceProject } from './harness/compose.js';
+import { spawnDocker, untilDelivered, type BackgroundDocker } from './harness/background.js';
+import { compose, composeRequired, twoServiceProject } from './harness/compose.js';
 import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
@@ -46,7 +46,7 @@ e2eSuite('two tenants, one compose project name (examples/tenants.yaml)', (ctx) 
   const configDirs = {} as Record<Tenant, string>;
   const tokens: Record<Tenant, string> = { alice: randomBytes(32).toString('hex'), bob: randomBytes(32).toString('hex') };
   const events = {} as Record<Tenant, BackgroundDocker>;
-  const skip = composeAvailable() ? false : `${COMPOSE} is not installed`;
+  const composeTool = composeRequired();
 
   const api = (method: string, path: string, body?: unknown) => dockerApi(ctx.dockerd.socket, method, path, body);
   const q = (f: Record<string, string[]>) => encodeURIComponent(JSON.stringify(f));
@@ -93,14 +93,21 @@ e2eSuite('two tenants, one compose project name (examples/tenants.yaml)', (ctx) 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('both tenants bring the same project up at once; each sees only its own containers, network and volume', { skip }, async () => {
+  it('both tenants bring the same project up at once; each sees only its own containers, network and volume', { skip: composeTool.skip }, async () => {
+    composeTool.check();
     const format = '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}';
     for (const who of TENANTS) {
       events[who] = await spawnDocker(proxy.host(), ['events', '--format', format], { configDir: configDirs[who] });
     }
-    // The streams are open once the proxy has logged nothing for them yet but the CLI is running;
-    // a short pause lets both subscribe before anything happens.
-    await new Promise((r) => setTimeout(r, 500));
+    // Each stream is subscribed once it has delivered a container of its own tenant's, made and removed through the proxy.
+    for (const who of TENANTS) {
+      await untilDelivered(events[who]!, `${who}'s events stream to deliver a warm-up container`, async (attempt) => {
+        const name = `pc-tencw-${who}${attempt}-${process.pid}`;
+        ok(await as(who, ['create', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'true']), `${who}: docker create ${name}`);
+        ok(await as(who, ['rm', name]), `${who}: docker rm ${name}`);
+        return new RegExp(`^container destroy \\S+ ${name}$`, 'm');
+      });
+    }
 
     const [aliceUp, bobUp] = await Promise.all(TENANTS.map((who) => composeAs(who, ['up', '-d'])));
     ok(aliceUp!, 'alice: docker-compose up -d');

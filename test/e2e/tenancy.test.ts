@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { spawnDocker, waitFor, waitForDecision } from './harness/background.js';
+import { spawnDocker, untilDelivered, waitFor, waitForDecision } from './harness/background.js';
 import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE, daemonRun } from './harness/dockerd.js';
 import { startPortcullis, type DecisionLine, type Proxy } from './harness/portcullis.js';
@@ -229,15 +229,11 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
     const aliceName = `pc-ten-ev-alice-${tag}`;
     try {
       // The stream is established once it delivers one of bob's own events (the decision line comes only at its end).
-      let n = 0;
-      await waitFor('bob\'s events stream to deliver his own create', async () => {
-        const pre = `pc-ten-ev-bob-pre${n++}-${tag}`;
+      await untilDelivered(events, 'bob\'s events stream to deliver his own create', async (n) => {
+        const pre = `pc-ten-ev-bob-pre${n}-${tag}`;
         await must('bob', ['create', '--name', pre, '--network', 'none', BUSYBOX_IMAGE, 'true']);
-        return events.waitForStdout(new RegExp(`^${pre} create$`, 'm'), 1000).then(
-          () => true,
-          () => false,
-        );
-      }, 20_000);
+        return new RegExp(`^${pre} create$`, 'm');
+      });
 
       // Alice creates, starts, (dies) and removes a container meanwhile.
       await must('alice', ['run', '--rm', '--name', aliceName, '--network', 'none', BUSYBOX_IMAGE, 'true']);

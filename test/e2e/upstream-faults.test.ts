@@ -10,7 +10,8 @@ import { docker, dockerApi } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE, startDockerd, type Dockerd, type RestartableDockerd } from './harness/dockerd.js';
 import { allowAllConfig, startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
-import { hasHead, rawConnect, statusOf } from './harness/wire.js';
+import { waitFor, waitForDecision } from './harness/background.js';
+import { hasHead, peerHasReadAll, rawConnect, statusOf } from './harness/wire.js';
 
 const PING = 'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n';
 
@@ -142,7 +143,8 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
       await warm.waitFor('a warm-up ping', isPingOk);
       warm.socket.destroy();
       await warm.closed;
-      await sleep(200);
+      await waitForDecision(proxy, 'the warm-up ping', (l) => l.operation === 'SystemPing');
+      const since = proxy.logs().length;
 
       const proxyBefore = fdCount(proxy.pid);
       const daemonBefore = await daemonFdCount(d);
@@ -168,9 +170,8 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
                 `Content-Type: application/json\r\nContent-Length: ${create.length}\r\n\r\n`,
             );
             conn.send(create.subarray(0, create.length >> 1));
-            // Long enough for the proxy to have forwarded the head and the first half to dockerd.
-            await sleep(20);
-            assert.equal(conn.text(), '', 'dockerd answered before the body was complete');
+            // The cut lands once the proxy has taken in the head and the first half (and streamed them on).
+            await waitFor('the proxy to read the first half of the body', () => peerHasReadAll(conn.socket));
           } else {
             conn.send(kinds[kind].request);
             await conn.waitFor(`the response head of ${kind}`, hasHead);
@@ -199,6 +200,14 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
       assert.ok(daemonAfter <= daemonBefore + 3, `dockerd fds grew from ${daemonBefore} to ${daemonAfter}`);
       const created = await dockerApi(d.socket, 'GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`);
       assert.deepEqual(created.json, [], 'a container was created from a body that was cut off');
+      // No cut-off create was ever answered by dockerd. The decision line has 0 when nothing was answered,
+      // or the proxy's own 502 when the upstream connection went down with the client before an answer.
+      const creates = await waitFor('a decision line for each cut-off create', () => {
+        const lines = proxy!.logs().slice(since).filter((l) => l.operation === 'ContainerCreate');
+        return lines.length === 250 && lines;
+      });
+      assert.deepEqual(creates.filter((l) => l.status !== 0 && l.status !== 502), [], 'dockerd answered a create whose body was cut off');
+      t.diagnostic(`cut-off creates: ${creates.filter((l) => l.status === 0).length} unanswered, ${creates.filter((l) => l.status === 502).length} with the proxy's 502`);
 
       const ping = await rawConnect(address);
       ping.send(PING);

@@ -5,8 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { certificateMatches, certificateNames, parseSanSpec, parseSubjectAltName } from '../../src/identity/certificate.js';
+import { prerequisite } from '../prerequisite.js';
 
 describe('parseSubjectAltName', () => {
   it("reads Node's format, quoted values included, skipping other types", () => {
@@ -54,14 +55,18 @@ describe('certificateMatches', () => {
   });
 });
 
-let openssl = true;
-try {
-  execFileSync('openssl', ['version'], { stdio: 'ignore' });
-} catch {
-  openssl = false;
+function opensslProblem(): string | undefined {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'openssl is not installed';
+  }
 }
+const openssl = prerequisite('openssl', opensslProblem());
 
-describe('real certificates', { skip: openssl ? false : 'openssl is not installed' }, () => {
+describe('real certificates', { skip: openssl.skip }, () => {
+  before(() => openssl.check());
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-cert-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });

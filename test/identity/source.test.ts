@@ -209,25 +209,41 @@ describe('HostnameCache', () => {
     assert.ok(!cache.has('app', ip('10.0.0.1')));
   });
 
-  it('survives a failed start (the hostname matches nobody) and refreshes in the background', async () => {
+  it('survives a failed start (the hostname matches nobody) and refreshes in the background until closed', async (t) => {
+    // The refresh period runs on mocked time: each period is one tick, and "no refresh after close" is
+    // checked over any number of periods instead of a wall-clock wait.
+    t.mock.timers.enable({ apis: ['setInterval'] });
     const f = fakes();
     const cache = new HostnameCache(['late'], { resolve: f.resolve, refreshMs: 20 });
     await cache.start();
     assert.ok(!cache.has('late', ip('10.0.0.9')));
     f.answers.set('late', ['10.0.0.9']);
-    const deadline = Date.now() + 2000;
-    while (!cache.has('late', ip('10.0.0.9')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const started = f.calls.length;
+    t.mock.timers.tick(19);
+    assert.equal(f.calls.length, started, 'no refresh before the period has passed');
+    t.mock.timers.tick(1);
+    assert.equal(f.calls.length, started + 1, 'one refresh per period');
+    while (!cache.has('late', ip('10.0.0.9'))) await new Promise((r) => setImmediate(r));
     cache.close();
-    assert.ok(cache.has('late', ip('10.0.0.9')));
-    const n = f.calls.length;
-    await new Promise((r) => setTimeout(r, 80));
-    assert.equal(f.calls.length, n, 'no refresh after close');
+    t.mock.timers.tick(20 * 50);
+    assert.equal(f.calls.length, started + 1, 'no refresh after close');
   });
 
-  it('starts no timer without hostnames', async () => {
-    const cache = new HostnameCache([], {});
-    await cache.start();
-    cache.close();
+  it('starts no timer without hostnames; with one it starts exactly one, unref\'d', async (t) => {
+    const intervals = t.mock.method(globalThis, 'setInterval');
+    const none = new HostnameCache([], {});
+    await none.start();
+    none.close();
+    assert.equal(intervals.mock.callCount(), 0);
+
+    const f = fakes();
+    f.answers.set('app', ['10.0.0.1']);
+    const one = new HostnameCache(['app'], { resolve: f.resolve, refreshMs: 60_000 });
+    await one.start();
+    one.close();
+    assert.equal(intervals.mock.callCount(), 1);
+    assert.equal(intervals.mock.calls[0]!.arguments[1], 60_000);
+    assert.equal((intervals.mock.calls[0]!.result as NodeJS.Timeout).hasRef(), false, 'the refresh timer keeps the process alive');
   });
 
   it('resolves localhost with the system resolver', async () => {

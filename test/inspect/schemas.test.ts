@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { goFoldKey } from '../../src/inspect/fold.js';
@@ -7,8 +7,9 @@ import { decodeGoJson } from '../../src/inspect/go-json.js';
 import { JsonNumber, type JsonObject } from '../../src/inspect/json-value.js';
 import { SCHEMAS_SPEC_VERSION } from '../../src/inspect/schemas.generated.js';
 import { effectiveCreateHostConfig, legacyHostConfigFields, SCHEMAS, type Descriptor } from '../../src/inspect/schemas.js';
+import { ENGINE_API_SPEC, engineApiSpec } from '../engine-api-spec.js';
 
-const SPEC = process.env.PORTCULLIS_ENGINE_API_SPEC ?? '/work/shared/reference/docker-engine-api.swagger.yaml';
+const spec = engineApiSpec();
 
 interface Schema {
   $ref?: string;
@@ -19,14 +20,9 @@ interface Schema {
   items?: Schema;
 }
 
-test('every property of the spec body definitions is described with the right shape', (t) => {
-  if (!existsSync(SPEC)) {
-    const msg = `SKIPPED: Engine API spec not found at ${SPEC} (set PORTCULLIS_ENGINE_API_SPEC)`;
-    console.warn(msg);
-    t.skip(msg);
-    return;
-  }
-  const doc = parse(readFileSync(SPEC, 'utf8')) as {
+test('every property of the spec body definitions is described with the right shape', { skip: spec.skip }, () => {
+  spec.check();
+  const doc = parse(readFileSync(ENGINE_API_SPEC, 'utf8')) as {
     info: { version: string };
     definitions: Record<string, Schema>;
     paths: Record<string, Record<string, { operationId?: string; parameters?: { in: string; schema?: Schema }[] }>>;

@@ -18,6 +18,8 @@ export interface FakeDaemon {
   readonly path: string;
   readonly received: Buffer[];
   connections: number;
+  /** resolves once the proxy has ended (or reset) every connection it opened to it */
+  allEnded(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,10 +28,19 @@ export async function fakeDaemon(onConnection: (socket: net.Socket, received: Bu
   const path = join(dir, 'd.sock');
   const received: Buffer[] = [];
   const sockets = new Set<net.Socket>();
+  // not yet ended by the proxy; a handler may keep its own side open (allowHalfOpen)
+  const open = new Set<net.Socket>();
   const state: FakeDaemon = {
     path,
     received,
     connections: 0,
+    async allEnded(timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (open.size > 0) {
+        if (Date.now() > deadline) throw new Error(`${open.size} connection(s) to the fake daemon not ended by the proxy after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -39,7 +50,12 @@ export async function fakeDaemon(onConnection: (socket: net.Socket, received: Bu
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
     state.connections++;
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    open.add(s);
+    s.on('end', () => open.delete(s));
+    s.on('close', () => {
+      sockets.delete(s);
+      open.delete(s);
+    });
     s.on('data', (d) => received.push(d));
     onConnection(s, received);
   });
@@ -129,6 +145,20 @@ export async function proxyTo(upstreamPath: string, policy: CompiledPolicy): Pro
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The first decision entry matching `pred`, once the proxy has recorded it: it does so when the exchange
+ * ends on its side, which can be after the client has read the last byte.
+ */
+export async function waitForEntry(proxy: TestProxy, what: string, pred: (e: DecisionEntry) => boolean, timeoutMs = 5000): Promise<DecisionEntry> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = proxy.log.find(pred);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the decision entry of ${what}; log: ${JSON.stringify(proxy.log)}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** Sends raw bytes and collects everything until the proxy closes or `until` matches. */

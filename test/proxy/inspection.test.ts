@@ -5,7 +5,7 @@ import type { Operation } from '../../src/catalogue/operation.js';
 import type { JsonObject, JsonValue } from '../../src/inspect/json-value.js';
 import type { Inspector, InspectRequest, InspectVerdict } from '../../src/inspect/types.js';
 import type { CompiledPolicy } from '../../src/policy/types.js';
-import { countResponses, exchange, fakeDaemon, httpResponder, proxyTo, type FakeDaemon, type TestProxy } from './fixtures.js';
+import { countResponses, exchange, fakeDaemon, httpResponder, proxyTo, waitForEntry, type FakeDaemon, type TestProxy } from './fixtures.js';
 
 /**
  * The proxy's side of inspection, with a scripted inspector: the body is read whole, decoded
@@ -154,11 +154,9 @@ describe('inspected requests', () => {
   });
 
   test('the decision log records the inspector as the deciding rule', async () => {
-    await new Promise((r) => setTimeout(r, 20));
-    const denied = proxy.log.filter((e) => e.rule === 'PC_DENIED_PRIVILEGED');
-    assert.ok(denied.length >= 1);
-    assert.equal(denied[0]!.decision, 'deny');
-    assert.equal(denied[0]!.status, 403);
+    const denied = await waitForEntry(proxy, 'the privileged create', (e) => e.rule === 'PC_DENIED_PRIVILEGED');
+    assert.equal(denied.decision, 'deny');
+    assert.equal(denied.status, 403);
   });
 });
 
@@ -172,8 +170,9 @@ describe('answers that must read like the daemon', () => {
       assert.match(out, /^HTTP\/1\.1 404 /);
       assert.equal(bodyOf(out), '{"message":"No such container: web"}');
       assert.equal(daemon.received.length, 0);
-      await new Promise((r) => setTimeout(r, 20));
-      assert.equal(p.log.at(-1)?.rule, 'PC_TEST_HIDDEN');
+      const entry = await waitForEntry(p, 'the inspect', (e) => e.operation === 'ContainerInspect');
+      assert.equal(entry.rule, 'PC_TEST_HIDDEN');
+      assert.equal(entry.status, 404);
     } finally {
       await p.close();
       await daemon.close();

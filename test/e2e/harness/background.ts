@@ -33,6 +33,31 @@ export function waitForDecision(proxy: Proxy, what: string, pred: (l: DecisionLi
   });
 }
 
+/**
+ * A stream shows it is subscribed only by delivering something: runs `trigger` (told its attempt number;
+ * it makes something happen and returns the line that shows it) until the stream has printed one of those
+ * lines. Each attempt gets a second before the next; a late line of an earlier attempt counts too.
+ */
+export async function untilDelivered(
+  stream: BackgroundDocker,
+  what: string,
+  trigger: (attempt: number) => Promise<RegExp>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const shown: RegExp[] = [];
+  let next = 0;
+  await waitFor(what, async () => {
+    if (shown.some((re) => re.test(stream.stdout()))) return true;
+    if (Date.now() >= next) {
+      shown.push(await trigger(shown.length));
+      next = Date.now() + 1000;
+    }
+    return false;
+  }, timeoutMs).catch((e: Error) => {
+    throw new Error(`${e.message}\n--- stdout ---\n${stream.stdout()}`);
+  });
+}
+
 export interface BackgroundDocker {
   /** everything printed on stdout so far */
   stdout(): string;

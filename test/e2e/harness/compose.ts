@@ -1,16 +1,19 @@
 import { accessSync, constants } from 'node:fs';
+import { prerequisite, type Prerequisite } from '../../prerequisite.js';
 import { dockerEnv, runClient, type DockerResult } from './docker-cli.js';
 
 /** Compose 1.29 from Debian: docker-py, a client other than the docker CLI. */
 export const COMPOSE = '/usr/bin/docker-compose';
 
-export function composeAvailable(): boolean {
+/** docker-compose for a test's options: skipped without it, failing under PORTCULLIS_REQUIRE_E2E=1. */
+export function composeRequired(): Prerequisite {
+  let problem: string | undefined;
   try {
     accessSync(COMPOSE, constants.X_OK);
-    return true;
   } catch {
-    return false;
+    problem = `${COMPOSE} is not installed`;
   }
+  return prerequisite('docker-compose', problem);
 }
 
 /** Runs docker-compose for `project` in `dir` against `host` with every DOCKER_* variable but ours removed. */

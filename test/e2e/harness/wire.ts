@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 function tcpEndpoint(address: string): { host: string; port: number } {
@@ -117,6 +118,25 @@ export async function rawConnect(address: string): Promise<RawConnection> {
     },
     closed,
   };
+}
+
+/**
+ * Whether the proxy has read everything sent on `socket` so far: nothing is left in our send buffer nor in
+ * the receive queue of its end of the connection (/proc/net/tcp, the proxy being on this host). A positive
+ * sign that a partial request has been taken in, where a fixed pause would only hope so.
+ */
+export async function peerHasReadAll(socket: net.Socket): Promise<boolean> {
+  if (socket.writableLength > 0) return false;
+  const port = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  const theirs = `:${port(socket.remotePort!)} `;
+  const ours = `:${port(socket.localPort!)} `;
+  for (const line of (await readFile('/proc/net/tcp', 'latin1')).split('\n')) {
+    // sl local_address rem_address st tx_queue:rx_queue ...; addresses are HEXIP:HEXPORT
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5 || !`${f[1]} `.endsWith(theirs) || !`${f[2]} `.endsWith(ours)) continue;
+    return Number.parseInt(f[4]!.split(':')[1]!, 16) === 0;
+  }
+  throw new Error(`no /proc/net/tcp entry for the proxy's end of 127.0.0.1:${socket.localPort} (is it in this network namespace?)`);
 }
 
 /** True once `data` holds a complete response head. */
