@@ -200,3 +200,131 @@ e2eSuite('Compose v2 through examples/hardened.yaml', (ctx) => {
     ok(await composeV2(proxy.host(), badFile, configDir, `${project}bad`, ['down', '-v']), 'down of the refused project');
   });
 });
+
+e2eSuite('Compose v2: two tenants, one project name (examples/tenants.yaml)', (ctx) => {
+  const TENANTS = ['alice', 'bob'] as const;
+  type Tenant = (typeof TENANTS)[number];
+  const project = `pcv2t${process.pid}`;
+  const imageOf = (who: Tenant) => `pc-v2-${process.pid}-${who}:1`;
+  const skip = composeV2Skip();
+  const tokens: Record<Tenant, string> = { alice: randomBytes(32).toString('hex'), bob: randomBytes(32).toString('hex') };
+  const configDirs = {} as Record<Tenant, string>;
+  const files = {} as Record<Tenant, string>;
+  let proxy: Proxy;
+  let dir: string;
+  const api = (method: string, path: string, body?: unknown) => dockerApi(ctx.dockerd.socket, method, path, body);
+  const composeAs = (who: Tenant, args: string[], timeoutMs?: number) => composeV2(proxy.host(), files[who], configDirs[who], project, args, timeoutMs);
+  const other = (who: Tenant): Tenant => (who === 'alice' ? 'bob' : 'alice');
+
+  /** The project's containers on the daemon, by owner. */
+  async function onDaemon(): Promise<Record<Tenant, DaemonContainer[]>> {
+    const res = await api('GET', `/containers/json?all=1&filters=${q({ label: [`com.docker.compose.project=${project}`] })}`);
+    assert.equal(res.status, 200, res.text);
+    const all = res.json as DaemonContainer[];
+    return { alice: all.filter((c) => c.Labels[OWNER_LABEL] === 'alice'), bob: all.filter((c) => c.Labels[OWNER_LABEL] === 'bob') };
+  }
+
+  async function cleanup(): Promise<void> {
+    const res = await api('GET', `/containers/json?all=1&filters=${q({ label: [`com.docker.compose.project=${project}`] })}`);
+    await Promise.all(((res.json as { Id: string }[] | undefined) ?? []).map((c) => api('DELETE', `/containers/${c.Id}?force=1&v=1`)));
+    for (const who of TENANTS) {
+      await api('DELETE', `/networks/${who}.${project}_back`);
+      await api('DELETE', `/volumes/${who}.${project}_data?force=1`);
+      await api('DELETE', `/images/${imageOf(who)}?force=1`);
+    }
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pc-v2t-'));
+    for (const who of TENANTS) {
+      configDirs[who] = join(dir, `docker-config-${who}`);
+      await mkdir(configDirs[who]);
+      await writeFile(join(configDirs[who], 'config.json'), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${tokens[who]}` } }));
+      files[who] = await writeProject(join(dir, who), imageOf(who), who);
+    }
+    await cleanup();
+    proxy = await startPortcullis({
+      configYaml: await readFile(join(repoRoot, 'examples/tenants.yaml'), 'utf8'),
+      env: { PORTCULLIS_LISTEN: 'tcp://127.0.0.1:0', ALICE_TOKEN: tokens.alice, BOB_TOKEN: tokens.bob, DOCKER_HOST: ctx.dockerd.host },
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    if (ctx.dockerd) await cleanup();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('both build and bring up the same project at once, each in its own name space, and take it down again', { skip }, async () => {
+    const events = {} as Record<Tenant, Awaited<ReturnType<typeof spawnDocker>>>;
+    for (const who of TENANTS) events[who] = await spawnDocker(proxy.host(), composeV2Args(files[who], project, ['events', '--json']), { configDir: configDirs[who] });
+    try {
+      const ups = await Promise.all(TENANTS.map((who) => composeAs(who, ['up', '-d', '--build'], 240_000)));
+      TENANTS.forEach((who, i) => ok(ups[i]!, `${who}: docker compose up -d --build`));
+
+      const daemon = await onDaemon();
+      for (const who of TENANTS) {
+        assert.deepEqual(daemon[who].map((c) => c.Names[0]).sort(), [`/${who}.${project}-web-1`, `/${who}.${project}-worker-1`], `${who}'s containers on the daemon`);
+        assert.ok(daemon[who].every((c) => c.State === 'running'), JSON.stringify(daemon[who]));
+        for (const [kind, name] of [['networks', `${who}.${project}_back`], ['volumes', `${who}.${project}_data`]] as const) {
+          const res = await api('GET', `/${kind}/${name}`);
+          assert.equal(res.status, 200, res.text);
+          assert.equal((res.json as { Labels: Record<string, string> }).Labels[OWNER_LABEL], who);
+        }
+        const web = daemon[who].find((c) => c.Labels['com.docker.compose.service'] === 'web')!;
+        const state = (await api('GET', `/containers/${web.Id}/json`)).json;
+        assert.equal(state.State.Health.Status, 'healthy');
+        assert.equal(state.Config.Image, imageOf(who));
+        assert.deepEqual(Object.keys(state.NetworkSettings.Networks), [`${who}.${project}_back`]);
+        // tenants.yaml gives every container a memory limit
+        assert.equal(state.HostConfig.Memory, 256 * 1024 * 1024);
+
+        const ps = ok(await composeAs(who, ['ps', '--format', '{{.Name}} {{.State}} {{.Status}}']), `${who}: docker compose ps`);
+        assert.match(ps, new RegExp(`^${project}-web-1 running Up .*\\(healthy\\)$`, 'm'), ps);
+        assert.match(ps, new RegExp(`^${project}-worker-1 running Up`, 'm'), ps);
+        assert.ok(!ps.includes('alice.') && !ps.includes('bob.'), ps);
+      }
+
+      for (const who of TENANTS) {
+        const logs = await spawnDocker(proxy.host(), composeV2Args(files[who], project, ['logs', '-f', '--no-color', 'worker']), { configDir: configDirs[who] });
+        try {
+          await logs.waitForStdout(/(tick[\s\S]*){2}/, 20_000);
+        } finally {
+          await logs.stop();
+        }
+        // Each project's volume: web writes its build's content, its own worker reads it.
+        ok(await composeAs(who, ['exec', '-T', 'web', 'sh', '-c', 'cat /built > /data/from-web']), `${who}: exec web`);
+      }
+      for (const who of TENANTS) {
+        assert.equal(ok(await composeAs(who, ['exec', '-T', 'worker', 'cat', '/data/from-web']), `${who}: exec worker`).trim(), who);
+        assert.equal(ok(await composeAs(who, ['run', '--rm', '--no-deps', 'worker', 'cat', '/data/from-web']), `${who}: run --rm`).trim(), who);
+        const local = join(dir, `${who}-copied`);
+        ok(await composeAs(who, ['cp', 'web:/built', local]), `${who}: cp`);
+        assert.equal((await readFile(local, 'utf8')).trim(), who);
+      }
+      await waitFor('the run --rm containers to be removed', async () => {
+        const d = await onDaemon();
+        return d.alice.length === 2 && d.bob.length === 2;
+      }, 20_000);
+
+      for (const who of TENANTS) {
+        await events[who].waitForStdout(/"action":"exec_start: cat \/data\/from-web"/, 20_000);
+        const out = events[who].stdout();
+        for (const c of daemon[other(who)]) assert.ok(!out.includes(c.Id), `${who} saw an event of ${other(who)}'s ${c.Id}:\n${out}`);
+        for (const c of daemon[who]) assert.ok(out.includes(c.Id), `${who} missed the events of its own ${c.Names[0]}:\n${out}`);
+        assert.ok(!out.includes(`${who}.`) && !out.includes(`${other(who)}.`), `${who}'s events show a prefixed name:\n${out}`);
+      }
+    } finally {
+      for (const who of TENANTS) await events[who].stop();
+    }
+
+    const downs = await Promise.all(TENANTS.map((who) => composeAs(who, ['down', '-v'])));
+    TENANTS.forEach((who, i) => ok(downs[i]!, `${who}: docker compose down -v`));
+    const left = await onDaemon();
+    assert.deepEqual([...left.alice, ...left.bob], []);
+    for (const who of TENANTS) {
+      assert.equal((await api('GET', `/networks/${who}.${project}_back`)).status, 404);
+      assert.equal((await api('GET', `/volumes/${who}.${project}_data`)).status, 404);
+    }
+  });
+});
