@@ -54,6 +54,8 @@ esac
   "$ROOT/usr/libexec/docker/cli-plugins/docker-compose" version
   "$ROOT/usr/libexec/docker/cli-plugins/docker-buildx" version
 } >"$T/versions.txt"
+# Only the extracted tree is needed from here on.
+rm -rf "$T/cache" "$T/lists" "$T/debs"
 # Written last, so an interrupted run is redone rather than trusted.
 date -u +%FT%TZ >"$STAMP"
 cat "$T/versions.txt" >&2
