@@ -75,6 +75,8 @@ export const Errors = {
   PC_BAD_FRAMING: def('PC_BAD_FRAMING', 400, 'the HTTP message framing is malformed or ambiguous'),
   PC_HEADERS_TOO_LARGE: def('PC_HEADERS_TOO_LARGE', 431, 'the request head exceeds the size limit'),
   PC_UPSTREAM_UNAVAILABLE: def('PC_UPSTREAM_UNAVAILABLE', 502, 'the Docker daemon could not be reached'),
+  // API 1.42-1.45 fields (docs/constraints.md).
+  PC_DENIED_MOUNT_SUBPATH: def('PC_DENIED_MOUNT_SUBPATH', 403, 'a volume or image mount Subpath that is absolute or climbs out with ".."'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof Errors;

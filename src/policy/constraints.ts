@@ -6,7 +6,7 @@ import { ACCESS_OPS, checkContainerAccess } from './constraints/access.js';
 import { checkExecCreate, checkExecStart } from './constraints/exec.js';
 import { checkImageCreate } from './constraints/image.js';
 import type { Constraints } from './constraints/model.js';
-import { checkNetworkCreate } from './constraints/network.js';
+import { checkNetworkConnect, checkNetworkCreate } from './constraints/network.js';
 import { checkServiceSpec } from './constraints/service.js';
 import { refuse, Refusal } from './constraints/util.js';
 import { checkVolumeCreate } from './constraints/volume.js';
@@ -16,7 +16,7 @@ export { HARDENED_CONSTRAINTS, mergeConstraints, NAMESPACES, type Bound, type Co
 export { constraintsSchema } from './constraints/schema.js';
 
 /** Operations whose body (or query, or target container) the constraints judge. */
-const BODY_OPS = ['ContainerCreate', 'ContainerUpdate', 'ContainerExec', 'VolumeCreate', 'NetworkCreate', 'ServiceCreate', 'ServiceUpdate'];
+const BODY_OPS = ['ContainerCreate', 'ContainerUpdate', 'ContainerExec', 'VolumeCreate', 'NetworkCreate', 'ServiceCreate', 'ServiceUpdate', 'NetworkConnect'];
 /** Judged from the query alone: the body (a build context, an image tarball) is never buffered for this. */
 const QUERY_OPS = ['ImageBuild', 'ImageCreate'];
 /** Judged by looking up the existing container they act on. */
@@ -70,6 +70,8 @@ async function checkRequest(req: InspectRequest, c: Constraints, lookup: Inspect
       return checkVolumeCreate(req.body, createContext(c, lookup, 'create'));
     case 'NetworkCreate':
       return checkNetworkCreate(req.body, createContext(c, lookup, 'create'));
+    case 'NetworkConnect':
+      return checkNetworkConnect(req.body, createContext(c, lookup, 'create'));
     case 'ServiceCreate':
     case 'ServiceUpdate':
       return checkServiceSpec(req.body, createContext(c, lookup, 'create'));

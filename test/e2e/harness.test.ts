@@ -1,6 +1,7 @@
 /** Proves the e2e harness itself against a real daemon, without the proxy in between. */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { composeV2Skip, daemonFlavour } from './harness/daemon-flavour.js';
 import { docker, dockerApi } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { e2eSuite } from './harness/skip.js';
@@ -10,6 +11,21 @@ e2eSuite('e2e harness', (ctx) => {
     const res = await dockerApi(ctx.dockerd.socket, 'GET', '/_ping');
     assert.equal(res.status, 200);
     assert.equal(res.text, 'OK');
+  });
+
+  it(`is the daemon PORTCULLIS_TEST_DOCKERD asks for (${daemonFlavour().label})`, async () => {
+    const res = await dockerApi(ctx.dockerd.socket, 'GET', '/version');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.ApiVersion, daemonFlavour().apiVersion, res.text);
+  });
+
+  it('gives the docker CLI the buildx and Compose v2 plugins', { skip: composeV2Skip() }, async () => {
+    const compose = await docker(ctx.dockerd.host, ['compose', 'version', '--short']);
+    assert.equal(compose.code, 0, compose.stderr);
+    assert.match(compose.stdout, /^2\./);
+    const buildx = await docker(ctx.dockerd.host, ['buildx', 'version']);
+    assert.equal(buildx.code, 0, buildx.stderr);
+    assert.match(buildx.stdout, /buildx/);
   });
 
   it('runs busybox:local through the real docker CLI', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { DEFAULT_CONFIG } from '../../src/config/default.js';
 import { waitFor, waitForDecision } from './harness/background.js';
+import { daemonFlavour } from './harness/daemon-flavour.js';
 import { docker, dockerApi } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE, daemonRun } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
@@ -151,6 +152,7 @@ policies:
     assert.equal(await running(hupTarget), true);
 
     const since = hupOnly.logs().length;
+    const api = daemonFlavour().apiVersion;
     const killed = await docker(host, ['kill', hupTarget]);
     assert.equal(killed.code, 1);
     assert.match(killed.stderr, denial('ContainerKill'));
@@ -162,8 +164,9 @@ policies:
     assert.deepEqual(
       hupOnly.logs().slice(since).filter((l) => l.operation === 'ContainerKill').map((l) => [l.path, l.decision, l.rule]),
       [
-        [`/v1.41/containers/${hupTarget}/kill`, 'deny', 'PC_DENIED_DEFAULT'],
-        [`/v1.41/containers/${hupTarget}/kill?signal=KILL`, 'deny', 'PC_DENIED_DEFAULT'],
+        // the CLI negotiates down to the daemon's API version
+        [`/v${api}/containers/${hupTarget}/kill`, 'deny', 'PC_DENIED_DEFAULT'],
+        [`/v${api}/containers/${hupTarget}/kill?signal=KILL`, 'deny', 'PC_DENIED_DEFAULT'],
       ],
     );
     assert.ok(

@@ -19,6 +19,7 @@ import {
 import type { Constraints } from './model.js';
 import { checkHostConfigMounts } from './mounts.js';
 import { checkNamespaces, checkNetworkName } from './namespaces.js';
+import { checkEndpointOptions } from './network.js';
 import { dot, field, optObject, optString, q, refuse, Refusal } from './util.js';
 
 /** How many containers deep `container:<id>` and VolumesFrom references are followed. */
@@ -87,7 +88,10 @@ export async function checkContainerCreate(body: JsonValue | null, ctx: CheckCon
   const endpoints = nc === null ? null : optObject(field(nc, 'EndpointsConfig'), 'NetworkingConfig.EndpointsConfig');
   const mode = hc === null ? null : field(hc, 'NetworkMode');
   for (const name of Object.keys(endpoints ?? {})) {
-    if (name !== mode) await checkNetworkName(name, `NetworkingConfig.EndpointsConfig[${q(name)}]`, ctx);
+    const at = `NetworkingConfig.EndpointsConfig[${q(name)}]`;
+    if (name !== mode) await checkNetworkName(name, at, ctx);
+    const ep = optObject((endpoints as JsonObject)[name], at);
+    if (ep !== null) checkEndpointOptions(ep, at, ctx.c);
   }
 }
 
@@ -102,6 +106,14 @@ export async function checkStoredContainer(inspected: JsonObject, ctx: CheckCont
   const hc = optObject(field(inspected, 'HostConfig'), 'HostConfig');
   if (hc === null) refuse('PC_DENIED_MALFORMED_BODY', 'the container has no HostConfig');
   await checkHostConfig(hc, 'HostConfig', ctx, scope);
+  if (scope === 'mounts') return;
+  const settings = optObject(field(inspected, 'NetworkSettings'), 'NetworkSettings');
+  const networks = settings === null ? null : optObject(field(settings, 'Networks'), 'NetworkSettings.Networks');
+  for (const name of Object.keys(networks ?? {})) {
+    const at = `NetworkSettings.Networks[${q(name)}]`;
+    const ep = optObject((networks as JsonObject)[name], at);
+    if (ep !== null) checkEndpointOptions(ep, at, ctx.c);
+  }
 }
 
 /** A context for checking one request (or a referenced container, one level deeper). */

@@ -176,12 +176,14 @@ export async function checkRuntime(v: JsonObject[string] | undefined, label: str
 
 export function checkSysctls(v: JsonObject[string] | undefined, label: string, c: Constraints): void {
   const entries = optStringMap(v, label);
-  for (const [key] of entries ?? []) {
-    // runc accepts both spellings; compare in dotted form.
-    const dotted = key.trim().replaceAll('/', '.');
-    if (!c.sysctls.some((a) => matchesItem(dotted, a))) {
-      refuse('PC_DENIED_SYSCTL', `${label} sets ${q(key)} (allowed: ${listed(c.sysctls)})`);
-    }
+  for (const [key] of entries ?? []) checkSysctlKey(key, label, c);
+}
+
+export function checkSysctlKey(key: string, label: string, c: Constraints): void {
+  // runc accepts both spellings; compare in dotted form.
+  const dotted = key.trim().replaceAll('/', '.');
+  if (!c.sysctls.some((a) => matchesItem(dotted, a))) {
+    refuse('PC_DENIED_SYSCTL', `${label} sets ${q(key)} (allowed: ${listed(c.sysctls)})`);
   }
 }
 

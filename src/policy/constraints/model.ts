@@ -97,6 +97,11 @@ export interface Constraints {
     readonly options: readonly string[];
     /** allow ConfigFrom (a config-only network carries options not visible here) */
     readonly configFrom: boolean;
+    /**
+     * keys an endpoint's DriverOpts may set (ContainerCreate EndpointsConfig, NetworkConnect EndpointConfig);
+     * `com.docker.network.endpoint.sysctls` is judged item by item against `sysctls` instead
+     */
+    readonly endpointOptions: readonly string[];
   };
   /** ImageBuild query parameters */
   readonly build: {
@@ -166,6 +171,7 @@ export const HARDENED_CONSTRAINTS: Constraints = Object.freeze({
       'com.docker.network.container_iface_prefix',
     ],
     configFrom: false,
+    endpointOptions: [],
   },
   build: { networkModes: ['default', 'bridge', 'none'], remote: false, cgroupParent: false, extraHosts: false, ulimits: false, entitlements: [] },
   annotations: false,

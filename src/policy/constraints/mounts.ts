@@ -114,6 +114,19 @@ function checkBind(bind: string, label: string, ctx: CheckContext): void {
   if (!VOLUME_NAME.test(src)) refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}: ${q(src)} is neither an absolute host path nor a volume name`);
 }
 
+/**
+ * A mount's `Subpath` (API 1.45 volumes, 1.48 images): a directory inside the volume or image. dockerd
+ * resolves it within the volume's root, symlinks included; what reaches it here must already be a
+ * relative path that stays inside lexically, so no daemon version's resolver is relied on for that.
+ */
+function checkSubpath(v: JsonObject[string] | undefined, label: string): void {
+  const subpath = optString(v, label);
+  if (subpath === null || subpath === '') return;
+  if (subpath.startsWith('/')) refuse('PC_DENIED_MOUNT_SUBPATH', `${label} is ${q(subpath)}, an absolute path (it must be relative to the volume)`);
+  if (subpath.split('/').includes('..')) refuse('PC_DENIED_MOUNT_SUBPATH', `${label} is ${q(subpath)}, which climbs out with ".."`);
+  if (subpath.includes('\0')) refuse('PC_DENIED_MOUNT_SUBPATH', `${label} contains a NUL byte`);
+}
+
 function checkMount(m: JsonObject, label: string, ctx: CheckContext): void {
   const c = ctx.c;
   const type = optString(field(m, 'Type'), `${dot(label)}Type`) ?? '';
@@ -125,10 +138,16 @@ function checkMount(m: JsonObject, label: string, ctx: CheckContext): void {
       // Read-only but not recursively: the host's submounts below the source stay writable.
       const nonRecursive = bindOpts !== null && flag(field(bindOpts, 'ReadOnlyNonRecursive'), `${dot(label)}BindOptions.ReadOnlyNonRecursive`);
       checkBindSource(source, readOnly && !nonRecursive, `${dot(label)}Source`, c);
+      // API 1.42: a missing source is created on the host (mkdir -p), a write a read-only policy does not allow.
+      const create = bindOpts !== null && flag(field(bindOpts, 'CreateMountpoint'), `${dot(label)}BindOptions.CreateMountpoint`);
+      if (create && c.bindMounts.readOnly) {
+        refuse('PC_DENIED_BIND_MOUNT', `${dot(label)}BindOptions.CreateMountpoint is true: dockerd would create ${q(normalizeHostPath(source))} on the host, and bind mounts must be read-only`);
+      }
       return;
     }
     case 'volume': {
       const vo = optObject(field(m, 'VolumeOptions'), `${dot(label)}VolumeOptions`);
+      if (vo !== null) checkSubpath(field(vo, 'Subpath'), `${dot(label)}VolumeOptions.Subpath`);
       const dc = vo === null ? null : optObject(field(vo, 'DriverConfig'), `${dot(label)}VolumeOptions.DriverConfig`);
       if (dc === null) return;
       const driver = optString(field(dc, 'Name'), `${dot(label)}VolumeOptions.DriverConfig.Name`) ?? '';
@@ -151,8 +170,12 @@ function checkMount(m: JsonObject, label: string, ctx: CheckContext): void {
       checkTmpfsSize(size, label, c);
       return;
     }
-    case 'image':
-      return; // an image's content, read-only
+    case 'image': {
+      // an image's content, read-only
+      const io = optObject(field(m, 'ImageOptions'), `${dot(label)}ImageOptions`);
+      if (io !== null) checkSubpath(field(io, 'Subpath'), `${dot(label)}ImageOptions.Subpath`);
+      return;
+    }
     default:
       refuse('PC_DENIED_MOUNT_TYPE', `${dot(label)}Type is ${q(type)} (allowed: bind, volume, tmpfs, image)`);
   }

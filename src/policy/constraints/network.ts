@@ -1,6 +1,8 @@
-import { isJsonObject, type JsonValue } from '../../inspect/json-value.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../inspect/json-value.js';
 import type { CheckContext } from './context.js';
-import { field, flag, listed, optObject, optStringMap, optString, q, refuse } from './util.js';
+import { checkSysctlKey } from './host-config.js';
+import type { Constraints } from './model.js';
+import { dot, field, flag, listed, optObject, optStringMap, optString, q, refuse } from './util.js';
 
 /** NetworkCreate: driver, driver options (macvlan/ipvlan `parent`, a host bridge name...), IPAM driver, config sources. */
 export function checkNetworkCreate(body: JsonValue | null, ctx: CheckContext): void {
@@ -19,4 +21,34 @@ export function checkNetworkCreate(body: JsonValue | null, ctx: CheckContext): v
   const fromName = from === null ? '' : (optString(field(from, 'Network'), 'ConfigFrom.Network') ?? '');
   if (fromName !== '' && !c.configFrom) refuse('PC_DENIED_NETWORK_DRIVER', `ConfigFrom.Network is ${q(fromName)} (config-only networks are not allowed)`);
   if (flag(field(body, 'Ingress'), 'Ingress')) refuse('PC_DENIED_NETWORK_DRIVER', 'Ingress is true (the swarm routing-mesh network)');
+}
+
+/** moby 27's per-interface sysctls: `net.ipv4.conf.IFNAME.forwarding=1,...`, applied to the endpoint's interface. */
+const ENDPOINT_SYSCTLS = 'com.docker.network.endpoint.sysctls';
+
+/**
+ * An endpoint's DriverOpts (API 1.32, per endpoint at create since 1.44): the network driver reads them,
+ * and since moby 27 the sysctls key sets sysctls that HostConfig.Sysctls would have to be allowed for.
+ */
+export function checkEndpointOptions(ep: JsonObject, label: string, c: Constraints): void {
+  const at = `${dot(label)}DriverOpts`;
+  for (const [key, value] of optStringMap(field(ep, 'DriverOpts'), at) ?? []) {
+    if (key === ENDPOINT_SYSCTLS) {
+      for (const item of value.split(',')) {
+        const eq = item.indexOf('=');
+        if (eq <= 0) refuse('PC_DENIED_SYSCTL', `${at}[${q(key)}] has ${q(item)}, not name=value`);
+        checkSysctlKey(item.slice(0, eq), `${at}[${q(key)}]`, c);
+      }
+    } else if (!c.networks.endpointOptions.includes(key)) {
+      refuse('PC_DENIED_NETWORK_DRIVER', `${at} sets ${q(key)} (allowed: ${listed(c.networks.endpointOptions)})`);
+    }
+  }
+}
+
+/** NetworkConnect: the endpoint's driver options (dockerd itself refuses connecting to the host network). */
+export function checkNetworkConnect(body: JsonValue | null, ctx: CheckContext): void {
+  if (body === null) return;
+  if (!isJsonObject(body)) refuse('PC_DENIED_MALFORMED_BODY', 'the body is not a JSON object');
+  const ep = optObject(field(body, 'EndpointConfig'), 'EndpointConfig');
+  if (ep !== null) checkEndpointOptions(ep, 'EndpointConfig', ctx.c);
 }

@@ -74,7 +74,7 @@ export const constraintsSchema: z.ZodType<ConstraintOverrides> = z.strictObject(
   volumeOptions: z.strictObject({ types: list.optional(), bind: bool.optional() }).optional(),
   tmpfs: z.strictObject({ allow: bool.optional(), maxSize: bytes.nullable().optional(), requireSize: bool.optional() }).optional(),
   exec: z.strictObject({ privileged: bool.optional(), users: list.optional(), checkContainer: bool.optional() }).optional(),
-  networks: z.strictObject({ drivers: list.optional(), options: list.optional(), configFrom: bool.optional() }).optional(),
+  networks: z.strictObject({ drivers: list.optional(), options: list.optional(), configFrom: bool.optional(), endpointOptions: list.optional() }).optional(),
   build: z
     .strictObject({
       networkModes: list.optional(),

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { prerequisite, type Prerequisite } from '../../prerequisite.js';
-import { dockerEnv, runClient, type DockerResult } from './docker-cli.js';
+import { dockerBinary, dockerEnv, runClient, type DockerResult } from './docker-cli.js';
 
 /** Compose 1.29 from Debian: docker-py, a client other than the docker CLI. */
 export const COMPOSE = '/usr/bin/docker-compose';
@@ -41,4 +41,21 @@ ${service('web', publish ? '    ports:\n      - "127.0.0.1::80"\n' : '')}${servi
 networks:
   back: {}
 `;
+}
+
+/**
+ * Compose v2 (`docker compose`, the CLI plugin dockerEnv links into `configDir`) for `project` and the
+ * compose file `file`, against `host`. Builds use the classic builder (POST /build): BuildKit's
+ * channels are not mediated by the proxy yet.
+ */
+export function composeV2(host: string, file: string, configDir: string, project: string, args: string[], timeoutMs = 120_000): Promise<DockerResult> {
+  return runClient(dockerBinary(), composeV2Args(file, project, args), {
+    env: dockerEnv(host, configDir, { DOCKER_BUILDKIT: '0', COMPOSE_DOCKER_CLI_BUILD: '0' }),
+    timeoutMs,
+  });
+}
+
+/** The docker CLI arguments of a `docker compose` command, e.g. for spawnDocker. */
+export function composeV2Args(file: string, project: string, args: string[]): string[] {
+  return ['compose', '-p', project, '-f', file, ...args];
 }

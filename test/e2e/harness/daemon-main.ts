@@ -4,6 +4,7 @@
  * when the e2e prerequisites are missing. It then stays up until its stdin closes (so a runner that dies
  * takes the daemon with it) or it gets SIGTERM/SIGINT, and stops the daemon before exiting.
  */
+import { daemonFlavour } from './daemon-flavour.js';
 import { e2eAvailability, ensureBusybox, startDockerd } from './dockerd.js';
 
 const availability = e2eAvailability();
@@ -26,7 +27,7 @@ if (!availability.ok) {
   process.stdin.resume();
   await ensureBusybox(d);
   process.stderr.write(
-    `dockerd ${d.host} (pid ${d.pid}) ready in ${ready - started} ms, busybox:local in ${Date.now() - ready} ms\n`,
+    `${daemonFlavour().label}: ${d.host} (pid ${d.pid}) ready in ${ready - started} ms, busybox:local in ${Date.now() - ready} ms\n`,
   );
   process.stdout.write(JSON.stringify({ host: d.host }) + '\n');
 }

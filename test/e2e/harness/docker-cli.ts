@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { linkCliPlugins } from './daemon-flavour.js';
 
 export interface DockerResult {
   code: number;
@@ -29,8 +30,12 @@ export function dockerBinary(): string {
   }
 }
 
-/** Environment for the docker CLI with every variable that could redirect or reconfigure it taken away. */
+/**
+ * Environment for the docker CLI with every variable that could redirect or reconfigure it taken away.
+ * The CLI plugins (buildx, Compose v2) are linked into `configDir`, so every client the tests run has them.
+ */
 export function dockerEnv(host: string, configDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  linkCliPlugins(configDir);
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('DOCKER_')) env[k] = v;

@@ -16,6 +16,7 @@ import { accessSync, closeSync, constants, openSync, readFileSync, readSync, fst
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { daemonFlavour } from './daemon-flavour.js';
 import { docker, dockerApi, dockerBinary, dockerEnv } from './docker-cli.js';
 import { onProcessExit } from './exit.js';
 
@@ -64,7 +65,9 @@ export function e2eAvailability(): { ok: true } | { ok: false; why: string } {
   const runnerVerdict = process.env.PORTCULLIS_E2E_UNAVAILABLE;
   if (runnerVerdict) return { ok: false, why: runnerVerdict };
   if (process.getuid?.() !== 0) return { ok: false, why: 'not running as root (a private dockerd needs root)' };
-  const missing = ['dockerd', 'unshare', 'busybox', 'ip'].filter((cmd) => which(cmd) === undefined);
+  const flavour = daemonFlavour();
+  if (flavour.missing !== undefined) return { ok: false, why: `${flavour.label}: ${flavour.missing}` };
+  const missing = [flavour.binary, 'unshare', 'busybox', 'ip'].filter((cmd) => !cmd.startsWith('/') && which(cmd) === undefined);
   if (missing.length > 0) return { ok: false, why: `not on PATH: ${missing.join(', ')}` };
   return { ok: true };
 }
@@ -188,13 +191,17 @@ export async function startDockerd(opts: StartDockerdOptions = {}): Promise<Rest
     throw new Error(`dockerd ${why}\n--- dockerd log tail ---\n${log}`);
   };
 
+  const flavour = daemonFlavour();
+  const daemonPath = [...flavour.pathPrefix, process.env.PATH ?? ''].join(delimiter);
+
   const launch = async (): Promise<void> => {
     const logFd = openSync(logFile, 'a');
     // A second dockerd in the host network namespace would delete the host's docker0 bridge; its own namespace needs
     // loopback up for ports published on 127.0.0.1. unshare and sh both exec, so the child's pid is dockerd's.
     // Its own process group keeps a terminal's Ctrl-C from killing it before we have removed its containers.
-    const child = spawn('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec dockerd "$@"', 'dockerd', ...args], {
+    const child = spawn('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', flavour.binary, ...args], {
       detached: true,
+      env: { ...process.env, PATH: daemonPath },
       stdio: ['ignore', logFd, logFd],
     });
     closeSync(logFd);

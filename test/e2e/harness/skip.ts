@@ -13,6 +13,7 @@
  * and is otherwise skipped loudly so a green local run is never mistaken for a tested one.
  */
 import { after, before, describe, it } from 'node:test';
+import { daemonFlavour } from './daemon-flavour.js';
 import { e2eAvailability, sharedDockerd, type Dockerd } from './dockerd.js';
 
 export interface E2eContext {
@@ -20,7 +21,9 @@ export interface E2eContext {
   readonly dockerd: Dockerd;
 }
 
-export function e2eSuite(name: string, fn: (ctx: E2eContext) => void): void {
+export function e2eSuite(title: string, fn: (ctx: E2eContext) => void): void {
+  // The runner runs every e2e file once per daemon; the name says which run a result belongs to.
+  const name = `${title} [${daemonFlavour().label}]`;
   const availability = e2eAvailability();
   if (!availability.ok) {
     const { why } = availability;

@@ -155,6 +155,7 @@ describe('wants', () => {
       'ExecStart',
       'ImageBuild',
       'ImageCreate',
+      'NetworkConnect',
       'NetworkCreate',
       'PutContainerArchive',
       'ServiceCreate',
