@@ -1,3 +1,6 @@
+import { normalizeGoCapability } from '../../inspect/go-parse/capability.js';
+import { goIpEqual, goIpUnspecified, parseGoIp, type GoIp } from '../../inspect/go-parse/ip.js';
+import { parseHostPort, parsePortRange } from '../../inspect/go-parse/port.js';
 import type { JsonObject } from '../../inspect/json-value.js';
 import type { CheckContext } from './context.js';
 import type { Bound, Constraints } from './model.js';
@@ -28,20 +31,20 @@ export function checkPrivileged(v: JsonObject[string] | undefined, label: string
   if (flag(v, label) && !c.privileged) refuse('PC_DENIED_PRIVILEGED', `${label} is true`);
 }
 
-/** `cap_sys_admin`, `CAP_SYS_ADMIN` and `SYS_ADMIN` are the same capability to dockerd. */
-export function normalizeCapability(name: string): string {
-  const upper = name.trim().toUpperCase();
-  return upper.startsWith('CAP_') ? upper.slice(4) : upper;
-}
-
+/**
+ * Each CapAdd entry as dockerd reads it (`cap_sys_admin`, `CAP_SYS_ADMIN` and `SYS_ADMIN` are the
+ * same capability; `" SYS_ADMIN"` is none). The policy's own list is the administrator's text,
+ * read the same way after trimming.
+ */
 export function checkCapAdd(v: JsonObject[string] | undefined, label: string, c: Constraints): void {
   const caps = optStrings(v, label);
   if (caps === null) return;
-  const allowed = new Set(c.capAdd.map(normalizeCapability).filter((x) => x !== 'ALL'));
+  const allowed = new Set(c.capAdd.map((a) => normalizeGoCapability(a.trim())).filter((x) => x !== null && x !== 'ALL'));
+  const shownAllowed = listed([...allowed].map((a) => (a as string).slice(4)));
   for (const cap of caps) {
-    const name = normalizeCapability(cap);
-    if (name === 'ALL' || !allowed.has(name)) {
-      refuse('PC_DENIED_CAP_ADD', `${label} contains ${q(cap)} (allowed: ${listed([...allowed])})`);
+    const name = normalizeGoCapability(cap);
+    if (name === null || name === 'ALL' || !allowed.has(name)) {
+      refuse('PC_DENIED_CAP_ADD', `${label} contains ${q(cap)} (allowed: ${shownAllowed})`);
     }
   }
 }
@@ -211,44 +214,43 @@ export function checkResources(o: JsonObject, label: string, c: Constraints): vo
   checkBound(field(o, 'PidsLimit'), `${dot(label)}PidsLimit`, c.pidsLimit, false, (n) => n <= 0);
 }
 
-function normalizeIp(ip: string): string {
-  const t = ip.trim().toLowerCase();
-  return t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t;
+/** The allowed host addresses as Go reads them (the config may write IPv6 in brackets). */
+function allowedHostIps(c: Constraints): GoIp[] {
+  return c.portBindings.hostIps.map((s) => parseGoIp(s.replace(/^\[(.*)\]$/, '$1'))).filter((ip): ip is GoIp => ip !== null);
 }
 
+/** An unspecified address (`0.0.0.0`, `::`) in `hostIps` allows publishing on every interface. */
 export function allInterfacesAllowed(c: Constraints): boolean {
-  return c.portBindings.hostIps.map(normalizeIp).includes('0.0.0.0');
+  return allowedHostIps(c).some(goIpUnspecified);
 }
 
-function parseRange(text: string): [number, number] | null {
-  const m = /^([0-9]{1,5})(?:-([0-9]{1,5}))?$/.exec(text.trim());
-  if (m === null) return null;
-  const lo = Number(m[1]);
-  const hi = m[2] === undefined ? lo : Number(m[2]);
-  return lo <= hi ? [lo, hi] : null;
-}
-
-/** A host port (or range) against the allowed ranges; empty and `0` (a random port) always pass. */
+/** A host port (or range) as dockerd reads it, against the allowed ranges; a random port always passes. */
 export function checkHostPort(port: string, label: string, c: Constraints): void {
-  const p = port.trim();
-  if (p === '' || p === '0') return;
-  const range = parseRange(p);
-  if (range === null) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(port)}, not a port or port range`);
+  const range = parseHostPort(port);
+  if (range === null) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(port)}, which dockerd does not read as a port or port range`);
+  if (range[0] === 0 && range[1] === 0) return;
   const ok = c.portBindings.hostPorts.some((a) => {
-    const allowed = parseRange(a);
+    const allowed = parsePortRange(a);
     return allowed !== null && allowed[0] <= range[0] && range[1] <= allowed[1];
   });
-  if (!ok) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(port)} (allowed host ports: ${listed(c.portBindings.hostPorts)})`);
+  const read = `${range[0]}${range[1] === range[0] ? '' : `-${range[1]}`}`;
+  const shownPort = read === port ? q(port) : `${q(port)} (read as ${read})`;
+  if (!ok) refuse('PC_DENIED_PORT_BINDING', `${label} is ${shownPort} (allowed host ports: ${listed(c.portBindings.hostPorts)})`);
 }
 
-export function checkHostIp(ip: string, label: string, c: Constraints): void {
-  const allowed = c.portBindings.hostIps.map(normalizeIp);
-  const n = normalizeIp(ip);
-  if (n === '') {
-    if (!allowed.includes('0.0.0.0')) refuse('PC_DENIED_PORT_BINDING', `${label} is empty, which publishes on all interfaces (allowed host IPs: ${listed(c.portBindings.hostIps)})`);
-    return;
+/**
+ * A HostIp as dockerd reads it: Go's net.ParseIP on the raw string. What it cannot read (`""`,
+ * `" 127.0.0.1"`, `"[::1]"`) is nil, and a nil or unspecified address publishes on every interface.
+ */
+export function checkHostIp(raw: string, label: string, c: Constraints): void {
+  const ip = parseGoIp(raw);
+  const allowedList = `allowed host IPs: ${listed(c.portBindings.hostIps)}`;
+  if (ip === null || goIpUnspecified(ip)) {
+    if (allInterfacesAllowed(c)) return;
+    const what = raw === '' ? 'is empty' : ip === null ? `is ${q(raw)}, which dockerd does not read as an IP address` : `is ${q(raw)}`;
+    refuse('PC_DENIED_PORT_BINDING', `${label} ${what}, so the port is published on all interfaces (${allowedList})`);
   }
-  if (!allowed.includes(n)) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(ip)} (allowed host IPs: ${listed(c.portBindings.hostIps)})`);
+  if (!allowedHostIps(c).some((a) => goIpEqual(a, ip))) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(raw)} (${allowedList})`);
 }
 
 export function checkPortBindings(o: JsonObject, label: string, c: Constraints): void {

@@ -1,3 +1,4 @@
+import { parseBindSpec } from '../../inspect/go-parse/bind-spec.js';
 import type { JsonObject } from '../../inspect/json-value.js';
 import { lookupObject, type CheckContext } from './context.js';
 import type { Constraints } from './model.js';
@@ -25,13 +26,16 @@ import {
 
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-/** A bind source against the allowed prefixes, after lexical normalisation (`/tmp/../` is `/`). */
-export function checkBindSource(source: string, readOnly: boolean, label: string, c: Constraints): void {
+/**
+ * A bind source against the allowed prefixes, after lexical normalisation (`/tmp/../` is `/`);
+ * `written` is the source as the client wrote it, when that differs.
+ */
+export function checkBindSource(source: string, readOnly: boolean, label: string, c: Constraints, written: string = source): void {
   const path = normalizeHostPath(source);
-  const written = path === source ? '' : `, written ${q(source)}`;
-  if (c.bindMounts.allow.length === 0) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${written}): no bind mounts are allowed`);
+  const as = path === written ? '' : `, written ${q(written)}`;
+  if (c.bindMounts.allow.length === 0) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${as}): no bind mounts are allowed`);
   const allowed = c.bindMounts.allow.some((prefix) => underPrefix(path, prefix));
-  if (!allowed) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${written}) is outside the allowed prefixes ${listed(c.bindMounts.allow)}`);
+  if (!allowed) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${as}) is outside the allowed prefixes ${listed(c.bindMounts.allow)}`);
   if (c.bindMounts.readOnly && !readOnly) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}) must be read-only`);
 }
 
@@ -100,18 +104,14 @@ export function checkLocalVolumeOptions(entries: readonly [string, string][], la
   }
 }
 
-/** One HostConfig.Binds entry, `src:dst[:opts]`: `/`-rooted sources are bind mounts, others volume names. */
+/** One HostConfig.Binds entry, read as dockerd's mount parser reads it. */
 function checkBind(bind: string, label: string, ctx: CheckContext): void {
-  const parts = bind.split(':');
-  if (parts.length === 1) return; // an anonymous volume at that path
-  if (parts.length > 3) refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}, not src:dst[:options]`);
-  const [src, , options = ''] = parts as [string, string, string?];
-  if (src.startsWith('/')) {
-    const flags = options.split(',').map((f) => f.trim());
-    checkBindSource(src, flags.includes('ro') && !flags.includes('rw'), label, ctx.c);
-    return;
+  const spec = parseBindSpec(bind);
+  if (spec === null) refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}, which dockerd does not read as [source:]target[:options]`);
+  if (spec.kind === 'bind') checkBindSource(spec.source, spec.readOnly, label, ctx.c, bind.split(':')[0] as string);
+  else if (spec.kind === 'volume' && !VOLUME_NAME.test(spec.name)) {
+    refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}: ${q(spec.name)} is neither an absolute host path nor a volume name`);
   }
-  if (!VOLUME_NAME.test(src)) refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}: ${q(src)} is neither an absolute host path nor a volume name`);
 }
 
 function checkMount(m: JsonObject, label: string, ctx: CheckContext): void {
@@ -192,8 +192,8 @@ export async function checkHostConfigMounts(hc: JsonObject, label: string, ctx: 
 function namedVolumes(hc: JsonObject, label: string): Array<[string, string]> {
   const found: Array<[string, string]> = [];
   optStrings(field(hc, 'Binds'), `${dot(label)}Binds`)?.forEach((b, i) => {
-    const parts = b.split(':');
-    if (parts.length > 1 && !parts[0]!.startsWith('/')) found.push([parts[0]!, `${dot(label)}Binds[${i}]`]);
+    const spec = parseBindSpec(b);
+    if (spec?.kind === 'volume') found.push([spec.name, `${dot(label)}Binds[${i}]`]);
   });
   optArray(field(hc, 'Mounts'), `${dot(label)}Mounts`)?.forEach((m, i) => {
     const mount = optObject(m, `${dot(label)}Mounts[${i}]`);

@@ -1,5 +1,5 @@
-import { posix } from 'node:path';
 import type { ErrorCode } from '../../errors.js';
+import { goCleanPath } from '../../inspect/go-parse/clean-path.js';
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from '../../inspect/json-value.js';
 
 /** A check's refusal; thrown so that nested checks can stop at the first problem. */
@@ -113,11 +113,8 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-/** Lexical normalisation as dockerd's filepath.Clean: `..` resolved, `//` and trailing `/` dropped. */
-export function normalizeHostPath(p: string): string {
-  const n = posix.normalize(p);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
+/** Lexical normalisation as dockerd's path.Clean: `..` resolved, `//` and trailing `/` dropped. */
+export const normalizeHostPath = goCleanPath;
 
 /** `prefix` covers `p` on whole path segments (`/srv/ci` covers `/srv/ci/x`, not `/srv/cix`). */
 export function underPrefix(p: string, prefix: string): boolean {

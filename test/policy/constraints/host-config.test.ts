@@ -227,13 +227,13 @@ describe('resource bounds', () => {
 
 describe('port bindings', () => {
   test('refuses an empty HostIp (all interfaces) and unlisted addresses', async () => {
-    await denies(create({ PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', 'HostConfig.PortBindings["80/tcp"][0].HostIp is empty, which publishes on all interfaces (allowed host IPs: 127.0.0.1, ::1)');
+    await denies(create({ PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', 'HostConfig.PortBindings["80/tcp"][0].HostIp is empty, so the port is published on all interfaces (allowed host IPs: 127.0.0.1, ::1)');
     await denies(create({ PortBindings: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', 'HostIp is "0.0.0.0"');
     await denies(create({ PortBindings: { '80/tcp': [{ HostIp: '10.0.0.5', HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', '"10.0.0.5"');
     await denies(create({ PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', 'HostIp is empty');
   });
   test('loopback bindings pass, v4 and v6, with a fixed or random port', async () => {
-    await allows(create({ PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '443/tcp': [{ HostIp: '::1', HostPort: '' }], '53/udp': [{ HostIp: '[::1]', HostPort: '0' }] } }));
+    await allows(create({ PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '443/tcp': [{ HostIp: '::1', HostPort: '' }], '53/udp': [{ HostIp: '::ffff:127.0.0.1', HostPort: '0' }] } }));
     await allows(create({ PortBindings: {} }));
   });
   test('0.0.0.0 in the list allows an empty HostIp and PublishAllPorts', async () => {
