@@ -54,8 +54,7 @@ export function parseBindSpec(raw: string): BindSpec | null {
   const arr = raw.split(':');
   if (arr[0] === '' || arr.length > 3) return null;
   if (arr.length === 1) return validTarget(raw) ? { kind: 'anonymous', target: raw } : null;
-  // `/foo:ro` is a target with a mode but no source.
-  if (arr.length === 2 && parseMountMode(arr[1] as string) !== null) return null;
+  // (dockerd also refuses `/foo:ro`, a mode where the target should be: no mode is an absolute path.)
   const [source, target, modeText = ''] = arr as [string, string, string?];
   const mode = parseMountMode(modeText);
   if (mode === null || !validTarget(target)) return null;
