@@ -1,4 +1,5 @@
 import { normalizeGoCapability } from '../../inspect/go-parse/capability.js';
+import { parseSecurityOpt } from '../../inspect/go-parse/security-opt.js';
 import { goIpEqual, goIpUnspecified, parseGoIp, type GoIp } from '../../inspect/go-parse/ip.js';
 import { parseHostPort, parsePortRange } from '../../inspect/go-parse/port.js';
 import type { JsonObject } from '../../inspect/json-value.js';
@@ -94,45 +95,35 @@ export function checkCgroup(o: JsonObject, label: string, c: Constraints): void 
   }
 }
 
-/** Splits a SecurityOpt item as dockerd does: on the first `=`, else (deprecated) on the first `:`. */
-function splitSecurityOpt(item: string): [string, string | null] {
-  const eq = item.indexOf('=');
-  if (eq !== -1) return [item.slice(0, eq), item.slice(eq + 1)];
-  const colon = item.indexOf(':');
-  if (colon !== -1) return [item.slice(0, colon), item.slice(colon + 1)];
-  return [item, null];
-}
-
-/** Why a SecurityOpt item weakens confinement, or null when it is harmless. */
+/** Why a SecurityOpt item, read as dockerd reads it, weakens confinement; null when it is harmless. */
 export function securityOptProblem(item: string): { rule: 'PC_DENIED_SECURITY_OPT' | 'PC_DENIED_MASKED_PATHS' | 'PC_DENIED_CGROUP'; why: string } | null {
-  const [rawKey, rawValue] = splitSecurityOpt(item.trim());
-  const key = rawKey.trim().toLowerCase();
-  const value = rawValue?.trim() ?? null;
-  const lower = value?.toLowerCase() ?? null;
-  switch (key) {
+  const opt = parseSecurityOpt(item);
+  if (opt === null) {
+    // The docker CLI turns `systempaths=unconfined` into empty MaskedPaths and ReadonlyPaths.
+    if (item.startsWith('systempaths')) return { rule: 'PC_DENIED_MASKED_PATHS', why: 'unmasks /proc and /sys paths' };
+    return { rule: 'PC_DENIED_SECURITY_OPT', why: 'is not a security option as dockerd reads them (exact key, `=` or `:`, no spaces)' };
+  }
+  switch (opt.key) {
     case 'no-new-privileges':
       return null;
+    case 'writable-cgroups':
+      return opt.on ? { rule: 'PC_DENIED_CGROUP', why: 'makes the cgroup filesystem writable' } : null;
     case 'seccomp':
-      if (lower === 'builtin') return null;
-      if (lower === 'unconfined') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables seccomp' };
+      if (opt.value === 'builtin') return null;
+      if (opt.value === 'unconfined') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables seccomp' };
       return { rule: 'PC_DENIED_SECURITY_OPT', why: 'is a custom seccomp profile, which cannot be checked' };
     case 'apparmor':
-      if (lower === null || lower === '') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'names no AppArmor profile' };
-      if (lower === 'unconfined') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables AppArmor' };
+      if (opt.value === '') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'names no AppArmor profile' };
+      if (opt.value === 'unconfined') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables AppArmor' };
       return null;
     case 'label': {
-      if (lower === 'disable') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables SELinux labelling' };
-      const sub = lower === null ? '' : lower.slice(0, lower.indexOf(':') + 1);
+      // go-selinux InitLabels: `disable`, or `<option>:<value>` with the option matched exactly.
+      if (opt.value === 'disable') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables SELinux labelling' };
+      const sub = opt.value.slice(0, opt.value.indexOf(':') + 1);
       if (['user:', 'role:', 'level:', 'filetype:'].includes(sub)) return null;
       if (sub === 'type:') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'sets the SELinux type (spc_t and unconfined_t are unconfined)' };
       return { rule: 'PC_DENIED_SECURITY_OPT', why: 'is not a known SELinux label option' };
     }
-    case 'systempaths':
-      return { rule: 'PC_DENIED_MASKED_PATHS', why: 'unmasks /proc and /sys paths' };
-    case 'writable-cgroups':
-      return lower === 'false' ? null : { rule: 'PC_DENIED_CGROUP', why: 'makes the cgroup filesystem writable' };
-    default:
-      return { rule: 'PC_DENIED_SECURITY_OPT', why: 'is not a security option Portcullis knows to be safe' };
   }
 }
 
