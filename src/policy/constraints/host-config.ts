@@ -1,4 +1,5 @@
 import { normalizeGoCapability } from '../../inspect/go-parse/capability.js';
+import { runcSysctlName } from '../../inspect/go-parse/sysctl.js';
 import { parseSecurityOpt } from '../../inspect/go-parse/security-opt.js';
 import { goIpEqual, goIpUnspecified, parseGoIp, type GoIp } from '../../inspect/go-parse/ip.js';
 import { parseHostPort, parsePortRange } from '../../inspect/go-parse/port.js';
@@ -14,7 +15,7 @@ import {
   matchesItem,
   normalizeHostPath,
   optArray,
-  optNumber,
+  optInt64,
   optObject,
   optString,
   optStringMap,
@@ -64,7 +65,7 @@ export function checkDevices(o: JsonObject, label: string, c: Constraints): void
   });
   const rules = optStrings(field(o, 'DeviceCgroupRules'), `${dot(label)}DeviceCgroupRules`);
   rules?.forEach((r, i) => {
-    if (!c.deviceCgroupRules.includes(r.trim())) {
+    if (!c.deviceCgroupRules.includes(r)) {
       refuse('PC_DENIED_DEVICE', `${dot(label)}DeviceCgroupRules[${i}] is ${q(r)} (allowed: ${listed(c.deviceCgroupRules)})`);
     }
   });
@@ -171,8 +172,8 @@ export async function checkRuntime(v: JsonObject[string] | undefined, label: str
 export function checkSysctls(v: JsonObject[string] | undefined, label: string, c: Constraints): void {
   const entries = optStringMap(v, label);
   for (const [key] of entries ?? []) {
-    // runc accepts both spellings; compare in dotted form.
-    const dotted = key.trim().replaceAll('/', '.');
+    // runc accepts both spellings; compare in the dotted form runc uses.
+    const dotted = runcSysctlName(key);
     if (!c.sysctls.some((a) => matchesItem(dotted, a))) {
       refuse('PC_DENIED_SYSCTL', `${label} sets ${q(key)} (allowed: ${listed(c.sysctls)})`);
     }
@@ -185,24 +186,27 @@ export function checkOomKillDisable(o: JsonObject, label: string, c: Constraints
   }
 }
 
-/** A numeric bound; `unlimited` are the values that mean no limit for the field. */
-export function checkBound(v: JsonObject[string] | undefined, label: string, bound: Bound, bytes: boolean, unlimited: (n: number) => boolean): void {
+/**
+ * A numeric bound on an int64 field, read exactly as Go decodes it; `unlimited` are the values that
+ * mean no limit for the field.
+ */
+export function checkBound(v: JsonObject[string] | undefined, label: string, bound: Bound, bytes: boolean, unlimited: (n: bigint) => boolean): void {
   if (bound.max === null && !bound.required) return;
-  const n = optNumber(v, label);
-  const show = (x: number): string => (bytes ? formatBytes(x) : String(x));
+  const n = optInt64(v, label);
+  const show = (x: bigint): string => (bytes && x <= BigInt(Number.MAX_SAFE_INTEGER) ? formatBytes(Number(x)) : String(x));
   if (n === null || unlimited(n)) {
-    if (bound.required) refuse('PC_DENIED_RESOURCE_LIMIT', `${label} is ${n === null ? 'not set' : `${n} (unlimited)`}; a limit is required${bound.max === null ? '' : ` (at most ${show(bound.max)})`}`);
+    if (bound.required) refuse('PC_DENIED_RESOURCE_LIMIT', `${label} is ${n === null ? 'not set' : `${n} (unlimited)`}; a limit is required${bound.max === null ? '' : ` (at most ${show(BigInt(bound.max))})`}`);
     return;
   }
-  if (bound.max !== null && n > bound.max) refuse('PC_DENIED_RESOURCE_LIMIT', `${label} is ${show(n)}, above the maximum ${show(bound.max)}`);
+  if (bound.max !== null && n > BigInt(bound.max)) refuse('PC_DENIED_RESOURCE_LIMIT', `${label} is ${show(n)}, above the maximum ${show(BigInt(bound.max))}`);
 }
 
 export function checkResources(o: JsonObject, label: string, c: Constraints): void {
   checkDevices(o, label, c);
   checkCgroup(o, label, c);
   checkOomKillDisable(o, label, c);
-  checkBound(field(o, 'Memory'), `${dot(label)}Memory`, c.memory, true, (n) => n <= 0);
-  checkBound(field(o, 'PidsLimit'), `${dot(label)}PidsLimit`, c.pidsLimit, false, (n) => n <= 0);
+  checkBound(field(o, 'Memory'), `${dot(label)}Memory`, c.memory, true, (n) => n <= 0n);
+  checkBound(field(o, 'PidsLimit'), `${dot(label)}PidsLimit`, c.pidsLimit, false, (n) => n <= 0n);
 }
 
 /** The allowed host addresses as Go reads them (the config may write IPv6 in brackets). */
