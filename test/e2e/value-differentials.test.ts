@@ -37,7 +37,9 @@ type DaemonReading =
   /** created and started; docker-proxy listens on 127.0.0.1 and nothing else */
   | 'loopback-only'
   /** the create is refused (4xx) */
-  | 'refused';
+  | 'refused'
+  /** created and run: a 2 MiB write into the tmpfs at /t succeeds (the size does not limit it) */
+  | 'tmpfs-unbounded';
 
 interface Case {
   name: string;
@@ -139,7 +141,23 @@ e2eSuite('values read as dockerd parses them', (ctx) => {
       return l.length > 0 ? l : undefined;
     });
   }
+  /** Creates `name` on the daemon running `cmd` with `hostConfig`, runs it to the end, and returns its exit code. */
+  async function runToEnd(name: string, hostConfig: Record<string, unknown>, cmd: string[]): Promise<number> {
+    const created = await api('POST', `/containers/create?name=${name}`, { Image: BUSYBOX_IMAGE, Cmd: cmd, HostConfig: { NetworkMode: 'none', ...hostConfig } });
+    assert.equal(created.status, 201, `dockerd refused ${JSON.stringify(hostConfig)}: ${created.text}`);
+    const started = await api('POST', `/containers/${name}/start`);
+    assert.equal(started.status, 204, `starting ${name}: ${started.text}`);
+    const waited = await api('POST', `/containers/${name}/wait`);
+    assert.equal(waited.status, 200, waited.text);
+    return waited.json.StatusCode as number;
+  }
+  const write2MiB = ['busybox', 'dd', 'if=/dev/zero', 'of=/t/f', 'bs=1048576', 'count=2'];
+
   async function daemonReading(name: string, reading: DaemonReading, hostConfig: Record<string, unknown>): Promise<void> {
+    if (reading === 'tmpfs-unbounded') {
+      assert.equal(await runToEnd(name, hostConfig, write2MiB), 0, `a 2 MiB write into /t failed with ${JSON.stringify(hostConfig)}`);
+      return;
+    }
     const created = await api('POST', `/containers/create?name=${name}`, body(hostConfig));
     if (reading === 'refused') {
       assert.ok(created.status >= 400 && created.status < 500, `dockerd accepted ${JSON.stringify(hostConfig)}: ${created.status} ${created.text}`);
@@ -198,6 +216,22 @@ e2eSuite('values read as dockerd parses them', (ctx) => {
     const mounts = (await inspect(o)).Mounts as { Type: string; Source: string; RW: boolean }[];
     assert.deepEqual(mounts.map((m) => [m.Type, m.Source, m.RW]), [['bind', x.bindDir, false]]);
   } });
+
+  // tmpfs sizes: the kernel's memparse; 0 blocks is no limit (the hardened profile bounds tmpfs at 1 GiB).
+  for (const size of ['0', 'k', '16e']) {
+    add({ name: `Tmpfs size=${size} is no limit to the kernel`, policy: 'ci', hostConfig: () => ({ Tmpfs: { '/t': `size=${size}` } }), expect: { rule: 'PC_DENIED_TMPFS' }, post: (_, o) => noContainer(o), daemonReads: 'tmpfs-unbounded' });
+  }
+  add({
+    name: 'Tmpfs size=0x100000 is 1 MiB to the kernel, and passes',
+    policy: 'ci',
+    hostConfig: () => ({ Tmpfs: { '/t': 'size=0x100000' } }),
+    expect: 'allowed',
+    post: async (_, o) => {
+      assert.deepEqual((await inspect(o)).HostConfig.Tmpfs, { '/t': 'size=0x100000' });
+      // The same tmpfs run directly: the size holds, a 2 MiB write fails.
+      assert.notEqual(await runToEnd(`${o}-direct`, { Tmpfs: { '/t': 'size=0x100000' } }, write2MiB), 0, 'a 2 MiB write into a 1 MiB tmpfs succeeded');
+    },
+  });
 
   before(async () => {
     c.bindDir = await mkdtemp(join(tmpdir(), 'pc-vd-bind-'));

@@ -5,7 +5,7 @@
  * that does not fit the base, wrapping at 2^64), one optional K/M/G/T/P/E suffix in either case
  * (each step shifts by 10, wrapping too), then `%` of RAM or the end. The mount gets
  * DIV_ROUND_UP(size, PAGE_SIZE) blocks, and 0 blocks is no limit at all: `size=0`, `size=k` and a
- * value that wraps to 0 are unlimited, not small.
+ * value that wraps to 0 are unlimited, not small. An empty `size=` is refused.
  */
 export type TmpfsSize =
   | { readonly kind: 'bytes'; readonly bytes: bigint }
@@ -26,6 +26,8 @@ function digitValue(ch: string): number {
 
 /** What the kernel makes of `value`; null where it refuses the mount (a sign, a space, junk after the number). */
 export function parseTmpfsSize(value: string): TmpfsSize | null {
+  // The option parser refuses an empty string before memparse sees it.
+  if (value === '') return null;
   let i = 0;
   let base = 10n;
   if (value[0] === '0') {

@@ -13,6 +13,7 @@ import { parseTmpfsSize } from '../../../src/inspect/go-parse/tmpfs-size.js';
 const M64 = 2n ** 64n;
 
 function modelSize(v: string): string {
+  if (v === '') return 'refused'; // fs_parse: a string parameter may not be empty
   // simple_strtoull(base 0): the longest run of digits of the detected base.
   const m = /^0[xX](?=[0-9a-fA-F])([0-9a-fA-F]*)/.exec(v) ?? (v.startsWith('0') ? /^([0-7]*)/.exec(v) : /^([0-9]*)/.exec(v));
   const digits = m![1]!;
@@ -38,7 +39,7 @@ function implSize(v: string): string {
 
 test('tmpfs sizes: known readings', () => {
   const known: [string, string][] = [
-    ['64m', `bytes ${64n << 20n}`], ['0x10', 'bytes 16'], ['010', 'bytes 8'], ['09', 'refused'], ['0', 'unlimited'], ['', 'unlimited'], ['k', 'unlimited'],
+    ['64m', `bytes ${64n << 20n}`], ['0x10', 'bytes 16'], ['010', 'bytes 8'], ['09', 'refused'], ['0', 'unlimited'], ['', 'refused'], ['k', 'unlimited'],
     ['50%', 'percent'], ['1g%', 'percent'], [' 1g', 'refused'], ['1gb', 'refused'], ['0x', 'refused'], ['0xg', 'refused'], ['16E', 'unlimited'],
   ];
   for (const [v, want] of known) {

@@ -93,7 +93,7 @@ describe('SecurityOpt as parseSecurityOpt reads it', () => {
 describe('tmpfs sizes as the kernel reads them', () => {
   const tmpfs = (size: string) => create({ Tmpfs: { '/t': `rw,size=${size}` } });
   test('sizes the kernel reads as no limit are refused', async () => {
-    for (const s of ['0', '', 'k', '0x0', '000m', '16e', '17179869184g', '18446744073709551615']) {
+    for (const s of ['0', 'k', '0x0', '000m', '16e', '17179869184g', '18446744073709551615']) {
       await denies(tmpfs(s), 'PC_DENIED_TMPFS', 'which the kernel reads as no limit at all');
     }
     await denies(create({ Mounts: [{ Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1024, Options: [['size', '0']] } }] }), 'PC_DENIED_TMPFS', 'no limit');
@@ -105,7 +105,7 @@ describe('tmpfs sizes as the kernel reads them', () => {
     await denies(tmpfs('010000000001'), 'PC_DENIED_TMPFS', 'above the maximum');
   });
   test('what the kernel refuses is refused while a bound applies', async () => {
-    for (const s of [' 64m', '64 m', '-1', '64mb', '09']) await denies(tmpfs(s), 'PC_DENIED_TMPFS', 'which the kernel does not read as a size');
+    for (const s of ['', ' 64m', '64 m', '-1', '64mb', '09']) await denies(tmpfs(s), 'PC_DENIED_TMPFS', 'which the kernel does not read as a size');
     await denies(create({ Mounts: [{ Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: -1024 } }] }), 'PC_DENIED_TMPFS', 'does not read');
   });
   test('the last size counts; keys are exact', async () => {
