@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Operation } from '../catalogue/operation.js';
+import { parseSecurityOpt } from '../inspect/go-parse/security-opt.js';
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { asText, bool, bytes, count } from '../policy/constraints/schema.js';
@@ -155,21 +156,10 @@ function optString(v: JsonValue | undefined, label: string): string | null {
   return v;
 }
 
-/** Go's strconv.ParseBool, as dockerd reads a `no-new-privileges` value; null when it is not a boolean. */
-function parseBool(s: string): boolean | null {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
-  return null;
-}
-
-/** True when a SecurityOpt item is `no-new-privileges` (any form); `on` says whether it turns it on. */
+/** Whether a SecurityOpt item is `no-new-privileges` as dockerd reads it, and if so whether it turns it on. */
 function noNewPrivilegesItem(item: string): { on: boolean } | null {
-  const t = item.trim();
-  // dockerd splits on the first `=`, else (deprecated) on the first `:`.
-  const at = t.includes('=') ? t.indexOf('=') : t.indexOf(':');
-  const key = (at === -1 ? t : t.slice(0, at)).trim().toLowerCase();
-  if (key !== 'no-new-privileges') return null;
-  return { on: at === -1 || parseBool(t.slice(at + 1).trim()) === true };
+  const opt = parseSecurityOpt(item);
+  return opt?.key === 'no-new-privileges' ? { on: opt.on } : null;
 }
 
 /** Keeps the client's `no-new-privileges` items that turn it on, drops those that do not, adds one if none is left. */

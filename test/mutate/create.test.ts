@@ -69,6 +69,12 @@ describe('mutation of ContainerCreate', () => {
     ]);
     // on, then off later: dockerd would take the last; the off item goes.
     assert.deepEqual(hc(mutated({ noNewPrivileges: true }, { SecurityOpt: ['no-new-privileges', 'no-new-privileges:0'] }))['SecurityOpt'], ['no-new-privileges']);
+    // Not no-new-privileges to dockerd (a space, an upper-case key): kept as sent, and the real one added.
+    assert.deepEqual(hc(mutated({ noNewPrivileges: true }, { SecurityOpt: [' no-new-privileges=true', 'NO-NEW-PRIVILEGES'] }))['SecurityOpt'], [
+      ' no-new-privileges=true',
+      'NO-NEW-PRIVILEGES',
+      'no-new-privileges',
+    ]);
   });
 
   test('capDropAll sets CapDrop to ALL and leaves CapAdd alone', () => {

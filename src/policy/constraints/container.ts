@@ -35,7 +35,7 @@ export async function checkHostConfig(hc: JsonObject, label: string, ctx: CheckC
     checkSecurityOpt(field(hc, 'SecurityOpt'), `${dot(label)}SecurityOpt`, c);
     checkMaskedPaths(hc, label, ctx);
     checkResources(hc, label, c);
-    checkBound(field(hc, 'ShmSize'), `${dot(label)}ShmSize`, c.shmSize, true, (n) => n <= 0);
+    checkBound(field(hc, 'ShmSize'), `${dot(label)}ShmSize`, c.shmSize, true, (n) => n <= 0n);
     await checkNamespaces(hc, label, ctx);
     await checkRuntime(field(hc, 'Runtime'), `${dot(label)}Runtime`, ctx);
     checkSysctls(field(hc, 'Sysctls'), `${dot(label)}Sysctls`, c);

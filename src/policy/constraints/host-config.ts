@@ -1,3 +1,8 @@
+import { normalizeGoCapability } from '../../inspect/go-parse/capability.js';
+import { runcSysctlName } from '../../inspect/go-parse/sysctl.js';
+import { parseSecurityOpt } from '../../inspect/go-parse/security-opt.js';
+import { goIpEqual, goIpUnspecified, parseGoIp, type GoIp } from '../../inspect/go-parse/ip.js';
+import { parseHostPort, parsePortRange } from '../../inspect/go-parse/port.js';
 import type { JsonObject } from '../../inspect/json-value.js';
 import type { CheckContext } from './context.js';
 import type { Bound, Constraints } from './model.js';
@@ -10,7 +15,7 @@ import {
   matchesItem,
   normalizeHostPath,
   optArray,
-  optNumber,
+  optInt64,
   optObject,
   optString,
   optStringMap,
@@ -28,20 +33,20 @@ export function checkPrivileged(v: JsonObject[string] | undefined, label: string
   if (flag(v, label) && !c.privileged) refuse('PC_DENIED_PRIVILEGED', `${label} is true`);
 }
 
-/** `cap_sys_admin`, `CAP_SYS_ADMIN` and `SYS_ADMIN` are the same capability to dockerd. */
-export function normalizeCapability(name: string): string {
-  const upper = name.trim().toUpperCase();
-  return upper.startsWith('CAP_') ? upper.slice(4) : upper;
-}
-
+/**
+ * Each CapAdd entry as dockerd reads it (`cap_sys_admin`, `CAP_SYS_ADMIN` and `SYS_ADMIN` are the
+ * same capability; `" SYS_ADMIN"` is none). The policy's own list is the administrator's text,
+ * read the same way after trimming.
+ */
 export function checkCapAdd(v: JsonObject[string] | undefined, label: string, c: Constraints): void {
   const caps = optStrings(v, label);
   if (caps === null) return;
-  const allowed = new Set(c.capAdd.map(normalizeCapability).filter((x) => x !== 'ALL'));
+  const allowed = new Set(c.capAdd.map((a) => normalizeGoCapability(a.trim())).filter((x) => x !== null && x !== 'ALL'));
+  const shownAllowed = listed([...allowed].map((a) => (a as string).slice(4)));
   for (const cap of caps) {
-    const name = normalizeCapability(cap);
-    if (name === 'ALL' || !allowed.has(name)) {
-      refuse('PC_DENIED_CAP_ADD', `${label} contains ${q(cap)} (allowed: ${listed([...allowed])})`);
+    const name = normalizeGoCapability(cap);
+    if (name === null || name === 'ALL' || !allowed.has(name)) {
+      refuse('PC_DENIED_CAP_ADD', `${label} contains ${q(cap)} (allowed: ${shownAllowed})`);
     }
   }
 }
@@ -60,7 +65,7 @@ export function checkDevices(o: JsonObject, label: string, c: Constraints): void
   });
   const rules = optStrings(field(o, 'DeviceCgroupRules'), `${dot(label)}DeviceCgroupRules`);
   rules?.forEach((r, i) => {
-    if (!c.deviceCgroupRules.includes(r.trim())) {
+    if (!c.deviceCgroupRules.includes(r)) {
       refuse('PC_DENIED_DEVICE', `${dot(label)}DeviceCgroupRules[${i}] is ${q(r)} (allowed: ${listed(c.deviceCgroupRules)})`);
     }
   });
@@ -91,45 +96,35 @@ export function checkCgroup(o: JsonObject, label: string, c: Constraints): void 
   }
 }
 
-/** Splits a SecurityOpt item as dockerd does: on the first `=`, else (deprecated) on the first `:`. */
-function splitSecurityOpt(item: string): [string, string | null] {
-  const eq = item.indexOf('=');
-  if (eq !== -1) return [item.slice(0, eq), item.slice(eq + 1)];
-  const colon = item.indexOf(':');
-  if (colon !== -1) return [item.slice(0, colon), item.slice(colon + 1)];
-  return [item, null];
-}
-
-/** Why a SecurityOpt item weakens confinement, or null when it is harmless. */
+/** Why a SecurityOpt item, read as dockerd reads it, weakens confinement; null when it is harmless. */
 export function securityOptProblem(item: string): { rule: 'PC_DENIED_SECURITY_OPT' | 'PC_DENIED_MASKED_PATHS' | 'PC_DENIED_CGROUP'; why: string } | null {
-  const [rawKey, rawValue] = splitSecurityOpt(item.trim());
-  const key = rawKey.trim().toLowerCase();
-  const value = rawValue?.trim() ?? null;
-  const lower = value?.toLowerCase() ?? null;
-  switch (key) {
+  const opt = parseSecurityOpt(item);
+  if (opt === null) {
+    // The docker CLI turns `systempaths=unconfined` into empty MaskedPaths and ReadonlyPaths.
+    if (item.startsWith('systempaths')) return { rule: 'PC_DENIED_MASKED_PATHS', why: 'unmasks /proc and /sys paths' };
+    return { rule: 'PC_DENIED_SECURITY_OPT', why: 'is not a security option as dockerd reads them (exact key, `=` or `:`, no spaces)' };
+  }
+  switch (opt.key) {
     case 'no-new-privileges':
       return null;
+    case 'writable-cgroups':
+      return opt.on ? { rule: 'PC_DENIED_CGROUP', why: 'makes the cgroup filesystem writable' } : null;
     case 'seccomp':
-      if (lower === 'builtin') return null;
-      if (lower === 'unconfined') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables seccomp' };
+      if (opt.value === 'builtin') return null;
+      if (opt.value === 'unconfined') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables seccomp' };
       return { rule: 'PC_DENIED_SECURITY_OPT', why: 'is a custom seccomp profile, which cannot be checked' };
     case 'apparmor':
-      if (lower === null || lower === '') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'names no AppArmor profile' };
-      if (lower === 'unconfined') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables AppArmor' };
+      if (opt.value === '') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'names no AppArmor profile' };
+      if (opt.value === 'unconfined') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables AppArmor' };
       return null;
     case 'label': {
-      if (lower === 'disable') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables SELinux labelling' };
-      const sub = lower === null ? '' : lower.slice(0, lower.indexOf(':') + 1);
+      // go-selinux InitLabels: `disable`, or `<option>:<value>` with the option matched exactly.
+      if (opt.value === 'disable') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'disables SELinux labelling' };
+      const sub = opt.value.slice(0, opt.value.indexOf(':') + 1);
       if (['user:', 'role:', 'level:', 'filetype:'].includes(sub)) return null;
       if (sub === 'type:') return { rule: 'PC_DENIED_SECURITY_OPT', why: 'sets the SELinux type (spc_t and unconfined_t are unconfined)' };
       return { rule: 'PC_DENIED_SECURITY_OPT', why: 'is not a known SELinux label option' };
     }
-    case 'systempaths':
-      return { rule: 'PC_DENIED_MASKED_PATHS', why: 'unmasks /proc and /sys paths' };
-    case 'writable-cgroups':
-      return lower === 'false' ? null : { rule: 'PC_DENIED_CGROUP', why: 'makes the cgroup filesystem writable' };
-    default:
-      return { rule: 'PC_DENIED_SECURITY_OPT', why: 'is not a security option Portcullis knows to be safe' };
   }
 }
 
@@ -180,8 +175,8 @@ export function checkSysctls(v: JsonObject[string] | undefined, label: string, c
 }
 
 export function checkSysctlKey(key: string, label: string, c: Constraints): void {
-  // runc accepts both spellings; compare in dotted form.
-  const dotted = key.trim().replaceAll('/', '.');
+  // runc accepts both spellings; compare in the dotted form runc uses.
+  const dotted = runcSysctlName(key);
   if (!c.sysctls.some((a) => matchesItem(dotted, a))) {
     refuse('PC_DENIED_SYSCTL', `${label} sets ${q(key)} (allowed: ${listed(c.sysctls)})`);
   }
@@ -193,64 +188,66 @@ export function checkOomKillDisable(o: JsonObject, label: string, c: Constraints
   }
 }
 
-/** A numeric bound; `unlimited` are the values that mean no limit for the field. */
-export function checkBound(v: JsonObject[string] | undefined, label: string, bound: Bound, bytes: boolean, unlimited: (n: number) => boolean): void {
+/**
+ * A numeric bound on an int64 field, read exactly as Go decodes it; `unlimited` are the values that
+ * mean no limit for the field.
+ */
+export function checkBound(v: JsonObject[string] | undefined, label: string, bound: Bound, bytes: boolean, unlimited: (n: bigint) => boolean): void {
   if (bound.max === null && !bound.required) return;
-  const n = optNumber(v, label);
-  const show = (x: number): string => (bytes ? formatBytes(x) : String(x));
+  const n = optInt64(v, label);
+  const show = (x: bigint): string => (bytes && x <= BigInt(Number.MAX_SAFE_INTEGER) ? formatBytes(Number(x)) : String(x));
   if (n === null || unlimited(n)) {
-    if (bound.required) refuse('PC_DENIED_RESOURCE_LIMIT', `${label} is ${n === null ? 'not set' : `${n} (unlimited)`}; a limit is required${bound.max === null ? '' : ` (at most ${show(bound.max)})`}`);
+    if (bound.required) refuse('PC_DENIED_RESOURCE_LIMIT', `${label} is ${n === null ? 'not set' : `${n} (unlimited)`}; a limit is required${bound.max === null ? '' : ` (at most ${show(BigInt(bound.max))})`}`);
     return;
   }
-  if (bound.max !== null && n > bound.max) refuse('PC_DENIED_RESOURCE_LIMIT', `${label} is ${show(n)}, above the maximum ${show(bound.max)}`);
+  if (bound.max !== null && n > BigInt(bound.max)) refuse('PC_DENIED_RESOURCE_LIMIT', `${label} is ${show(n)}, above the maximum ${show(BigInt(bound.max))}`);
 }
 
 export function checkResources(o: JsonObject, label: string, c: Constraints): void {
   checkDevices(o, label, c);
   checkCgroup(o, label, c);
   checkOomKillDisable(o, label, c);
-  checkBound(field(o, 'Memory'), `${dot(label)}Memory`, c.memory, true, (n) => n <= 0);
-  checkBound(field(o, 'PidsLimit'), `${dot(label)}PidsLimit`, c.pidsLimit, false, (n) => n <= 0);
+  checkBound(field(o, 'Memory'), `${dot(label)}Memory`, c.memory, true, (n) => n <= 0n);
+  checkBound(field(o, 'PidsLimit'), `${dot(label)}PidsLimit`, c.pidsLimit, false, (n) => n <= 0n);
 }
 
-function normalizeIp(ip: string): string {
-  const t = ip.trim().toLowerCase();
-  return t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t;
+/** The allowed host addresses as Go reads them (the config may write IPv6 in brackets). */
+function allowedHostIps(c: Constraints): GoIp[] {
+  return c.portBindings.hostIps.map((s) => parseGoIp(s.replace(/^\[(.*)\]$/, '$1'))).filter((ip): ip is GoIp => ip !== null);
 }
 
+/** An unspecified address (`0.0.0.0`, `::`) in `hostIps` allows publishing on every interface. */
 export function allInterfacesAllowed(c: Constraints): boolean {
-  return c.portBindings.hostIps.map(normalizeIp).includes('0.0.0.0');
+  return allowedHostIps(c).some(goIpUnspecified);
 }
 
-function parseRange(text: string): [number, number] | null {
-  const m = /^([0-9]{1,5})(?:-([0-9]{1,5}))?$/.exec(text.trim());
-  if (m === null) return null;
-  const lo = Number(m[1]);
-  const hi = m[2] === undefined ? lo : Number(m[2]);
-  return lo <= hi ? [lo, hi] : null;
-}
-
-/** A host port (or range) against the allowed ranges; empty and `0` (a random port) always pass. */
+/** A host port (or range) as dockerd reads it, against the allowed ranges; a random port always passes. */
 export function checkHostPort(port: string, label: string, c: Constraints): void {
-  const p = port.trim();
-  if (p === '' || p === '0') return;
-  const range = parseRange(p);
-  if (range === null) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(port)}, not a port or port range`);
+  const range = parseHostPort(port);
+  if (range === null) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(port)}, which dockerd does not read as a port or port range`);
+  if (range[0] === 0 && range[1] === 0) return;
   const ok = c.portBindings.hostPorts.some((a) => {
-    const allowed = parseRange(a);
+    const allowed = parsePortRange(a);
     return allowed !== null && allowed[0] <= range[0] && range[1] <= allowed[1];
   });
-  if (!ok) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(port)} (allowed host ports: ${listed(c.portBindings.hostPorts)})`);
+  const read = `${range[0]}${range[1] === range[0] ? '' : `-${range[1]}`}`;
+  const shownPort = read === port ? q(port) : `${q(port)} (read as ${read})`;
+  if (!ok) refuse('PC_DENIED_PORT_BINDING', `${label} is ${shownPort} (allowed host ports: ${listed(c.portBindings.hostPorts)})`);
 }
 
-export function checkHostIp(ip: string, label: string, c: Constraints): void {
-  const allowed = c.portBindings.hostIps.map(normalizeIp);
-  const n = normalizeIp(ip);
-  if (n === '') {
-    if (!allowed.includes('0.0.0.0')) refuse('PC_DENIED_PORT_BINDING', `${label} is empty, which publishes on all interfaces (allowed host IPs: ${listed(c.portBindings.hostIps)})`);
-    return;
+/**
+ * A HostIp as dockerd reads it: Go's net.ParseIP on the raw string. What it cannot read (`""`,
+ * `" 127.0.0.1"`, `"[::1]"`) is nil, and a nil or unspecified address publishes on every interface.
+ */
+export function checkHostIp(raw: string, label: string, c: Constraints): void {
+  const ip = parseGoIp(raw);
+  const allowedList = `allowed host IPs: ${listed(c.portBindings.hostIps)}`;
+  if (ip === null || goIpUnspecified(ip)) {
+    if (allInterfacesAllowed(c)) return;
+    const what = raw === '' ? 'is empty' : ip === null ? `is ${q(raw)}, which dockerd does not read as an IP address` : `is ${q(raw)}`;
+    refuse('PC_DENIED_PORT_BINDING', `${label} ${what}, so the port is published on all interfaces (${allowedList})`);
   }
-  if (!allowed.includes(n)) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(ip)} (allowed host IPs: ${listed(c.portBindings.hostIps)})`);
+  if (!allowedHostIps(c).some((a) => goIpEqual(a, ip))) refuse('PC_DENIED_PORT_BINDING', `${label} is ${q(raw)} (${allowedList})`);
 }
 
 export function checkPortBindings(o: JsonObject, label: string, c: Constraints): void {

@@ -55,7 +55,7 @@ export interface Constraints {
   /** HostConfig.ShmSize, bytes */
   readonly shmSize: Bound;
   readonly portBindings: {
-    /** host addresses ports may be published on; `0.0.0.0` also allows an empty HostIp and PublishAllPorts */
+    /** host addresses ports may be published on, compared as Go parses them; an unspecified one (`0.0.0.0`, `::`) allows every interface: an empty or unparsable HostIp, PublishAllPorts */
     readonly hostIps: readonly string[];
     /** host port ranges (`8080`, `8000-8999`); an empty or `0` HostPort (a random port) is always allowed */
     readonly hostPorts: readonly string[];

@@ -1,3 +1,5 @@
+import { parseBindSpec } from '../../inspect/go-parse/bind-spec.js';
+import { parseTmpfsSize, type TmpfsSize } from '../../inspect/go-parse/tmpfs-size.js';
 import type { JsonObject } from '../../inspect/json-value.js';
 import { lookupObject, type CheckContext } from './context.js';
 import type { Constraints } from './model.js';
@@ -9,12 +11,11 @@ import {
   listed,
   normalizeHostPath,
   optArray,
-  optNumber,
+  optInt64,
   optObject,
   optString,
   optStringMap,
   optStrings,
-  parseBytes,
   q,
   refuse,
   underPrefix,
@@ -25,13 +26,16 @@ import {
 
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-/** A bind source against the allowed prefixes, after lexical normalisation (`/tmp/../` is `/`). */
-export function checkBindSource(source: string, readOnly: boolean, label: string, c: Constraints): void {
+/**
+ * A bind source against the allowed prefixes, after lexical normalisation (`/tmp/../` is `/`);
+ * `written` is the source as the client wrote it, when that differs.
+ */
+export function checkBindSource(source: string, readOnly: boolean, label: string, c: Constraints, written: string = source): void {
   const path = normalizeHostPath(source);
-  const written = path === source ? '' : `, written ${q(source)}`;
-  if (c.bindMounts.allow.length === 0) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${written}): no bind mounts are allowed`);
+  const as = path === written ? '' : `, written ${q(written)}`;
+  if (c.bindMounts.allow.length === 0) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${as}): no bind mounts are allowed`);
   const allowed = c.bindMounts.allow.some((prefix) => underPrefix(path, prefix));
-  if (!allowed) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${written}) is outside the allowed prefixes ${listed(c.bindMounts.allow)}`);
+  if (!allowed) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}${as}) is outside the allowed prefixes ${listed(c.bindMounts.allow)}`);
   if (c.bindMounts.readOnly && !readOnly) refuse('PC_DENIED_BIND_MOUNT', `bind mount of ${q(path)} (${label}) must be read-only`);
 }
 
@@ -40,28 +44,52 @@ export function checkVolumeDriver(driver: string, label: string, c: Constraints)
   refuse('PC_DENIED_VOLUME_DRIVER', `${label} is ${q(driver)} (allowed: ${listed(c.volumeDrivers)})`);
 }
 
-/** A tmpfs size in the kernel's syntax (`64m`, `1g`, `65536k`, bytes); `%` of memory is refused when bounded. */
-function checkTmpfsSize(size: string | number | null, label: string, c: Constraints): void {
+/** A tmpfs size option as written and as the kernel reads it; null when the mount sets no size. */
+type SizeOption = { readonly written: string; readonly read: TmpfsSize | null } | null;
+
+/**
+ * A tmpfs size against the bound: no size is half the host's memory (refused only with
+ * `requireSize`); unlimited (`size=0`), `%` of memory and values the kernel does not read are
+ * refused whenever a bound applies.
+ */
+function checkTmpfsSize(size: SizeOption, label: string, c: Constraints): void {
   const { maxSize, requireSize } = c.tmpfs;
-  if (size === null || size === 0 || size === '') {
+  const atMost = maxSize === null ? '' : ` (at most ${formatBytes(maxSize)})`;
+  if (size === null) {
     if (requireSize) refuse('PC_DENIED_TMPFS', `${label} has no size (the default is half the host's memory)${maxSize === null ? '' : `; at most ${formatBytes(maxSize)}`}`);
     return;
   }
-  if (maxSize === null) return;
-  const bytes = typeof size === 'number' ? size : /^[0-9]+[kmg]?$/i.test(size.trim()) ? parseBytes(size) : null;
-  if (bytes === null) refuse('PC_DENIED_TMPFS', `${label} has size ${q(String(size))}, not a size Portcullis can bound (at most ${formatBytes(maxSize)})`);
-  if (bytes > maxSize) refuse('PC_DENIED_TMPFS', `${label} has size ${formatBytes(bytes)}, above the maximum ${formatBytes(maxSize)}`);
+  if (maxSize === null && !requireSize) return;
+  const { written, read } = size;
+  if (read === null) refuse('PC_DENIED_TMPFS', `${label} has size ${q(written)}, which the kernel does not read as a size${atMost}`);
+  if (read.kind === 'unlimited') refuse('PC_DENIED_TMPFS', `${label} has size ${q(written)}, which the kernel reads as no limit at all${atMost}`);
+  if (read.kind === 'percent') {
+    if (maxSize !== null) refuse('PC_DENIED_TMPFS', `${label} has size ${q(written)}, a share of the host's memory, not a size Portcullis can bound${atMost}`);
+    return;
+  }
+  if (maxSize !== null && read.bytes > BigInt(maxSize)) {
+    refuse('PC_DENIED_TMPFS', `${label} has size ${read.bytes <= BigInt(Number.MAX_SAFE_INTEGER) ? formatBytes(Number(read.bytes)) : `${read.bytes} bytes`}, above the maximum ${formatBytes(maxSize)}`);
+  }
+}
+
+/** A `size=` option of a mount option string, as the kernel reads it. */
+function sizeOption(written: string | null): SizeOption {
+  return written === null ? null : { written, read: parseTmpfsSize(written) };
 }
 
 function tmpfsAllowed(label: string, c: Constraints): void {
   if (!c.tmpfs.allow) refuse('PC_DENIED_TMPFS', `${label} is a tmpfs mount (not allowed)`);
 }
 
+/**
+ * The value of the last `name=` option in a comma list: dockerd keeps the last of a repeated tmpfs
+ * option (MergeTmpfsOptions) and the kernel applies options in order. Keys are exact: ` size=` or
+ * `SIZE=` are not the size to dockerd or the kernel (they are refused as unknown options).
+ */
 function optionValue(options: string, name: string): string | null {
   let found: string | null = null;
   for (const opt of options.split(',')) {
-    const eq = opt.indexOf('=');
-    if (eq !== -1 && opt.slice(0, eq).trim().toLowerCase() === name) found = opt.slice(eq + 1).trim();
+    if (opt.startsWith(`${name}=`)) found = opt.slice(name.length + 1);
   }
   return found;
 }
@@ -96,22 +124,18 @@ export function checkLocalVolumeOptions(entries: readonly [string, string][], la
   }
   if (type === 'tmpfs') {
     const size = optionValue(o, 'size');
-    if (size !== null) checkTmpfsSize(size, `${label}["o"]`, c);
+    if (size !== null) checkTmpfsSize(sizeOption(size), `${label}["o"]`, c);
   }
 }
 
-/** One HostConfig.Binds entry, `src:dst[:opts]`: `/`-rooted sources are bind mounts, others volume names. */
+/** One HostConfig.Binds entry, read as dockerd's mount parser reads it. */
 function checkBind(bind: string, label: string, ctx: CheckContext): void {
-  const parts = bind.split(':');
-  if (parts.length === 1) return; // an anonymous volume at that path
-  if (parts.length > 3) refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}, not src:dst[:options]`);
-  const [src, , options = ''] = parts as [string, string, string?];
-  if (src.startsWith('/')) {
-    const flags = options.split(',').map((f) => f.trim());
-    checkBindSource(src, flags.includes('ro') && !flags.includes('rw'), label, ctx.c);
-    return;
+  const spec = parseBindSpec(bind);
+  if (spec === null) refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}, which dockerd does not read as [source:]target[:options]`);
+  if (spec.kind === 'bind') checkBindSource(spec.source, spec.readOnly, label, ctx.c, bind.split(':')[0] as string);
+  else if (spec.kind === 'volume' && !VOLUME_NAME.test(spec.name)) {
+    refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}: ${q(spec.name)} is neither an absolute host path nor a volume name`);
   }
-  if (!VOLUME_NAME.test(src)) refuse('PC_DENIED_BIND_MOUNT', `${label} is ${q(bind)}: ${q(src)} is neither an absolute host path nor a volume name`);
 }
 
 /**
@@ -161,11 +185,13 @@ function checkMount(m: JsonObject, label: string, ctx: CheckContext): void {
     case 'tmpfs': {
       tmpfsAllowed(label, c);
       const to = optObject(field(m, 'TmpfsOptions'), `${dot(label)}TmpfsOptions`);
-      let size: number | string | null = to === null ? null : optNumber(field(to, 'SizeBytes'), `${dot(label)}TmpfsOptions.SizeBytes`);
+      // dockerd writes SizeBytes as `size=<n>[k|m|g]` (none for 0), then the Options pairs: the last size wins.
+      const bytes = to === null ? null : optInt64(field(to, 'SizeBytes'), `${dot(label)}TmpfsOptions.SizeBytes`);
+      let size: SizeOption = bytes === null || bytes === 0n ? null : { written: String(bytes), read: bytes > 0n ? { kind: 'bytes', bytes } : null };
       const extra = to === null ? null : optArray(field(to, 'Options'), `${dot(label)}TmpfsOptions.Options`);
       extra?.forEach((o, i) => {
         const pair = optStrings(o, `${dot(label)}TmpfsOptions.Options[${i}]`) ?? [];
-        if (pair[0]?.toLowerCase() === 'size') size = pair[1] ?? '';
+        if (pair.length === 2 && pair[0] === 'size') size = sizeOption(pair[1] as string);
       });
       checkTmpfsSize(size, label, c);
       return;
@@ -197,7 +223,7 @@ export async function checkHostConfigMounts(hc: JsonObject, label: string, ctx: 
   for (const [path, options] of tmpfs ?? []) {
     const at = `${dot(label)}Tmpfs[${q(path)}]`;
     tmpfsAllowed(at, c);
-    checkTmpfsSize(optionValue(options, 'size'), at, c);
+    checkTmpfsSize(sizeOption(optionValue(options, 'size')), at, c);
   }
   const driver = optString(field(hc, 'VolumeDriver'), `${dot(label)}VolumeDriver`);
   if (driver !== null) checkVolumeDriver(driver, `${dot(label)}VolumeDriver`, c);
@@ -215,8 +241,8 @@ export async function checkHostConfigMounts(hc: JsonObject, label: string, ctx: 
 function namedVolumes(hc: JsonObject, label: string): Array<[string, string]> {
   const found: Array<[string, string]> = [];
   optStrings(field(hc, 'Binds'), `${dot(label)}Binds`)?.forEach((b, i) => {
-    const parts = b.split(':');
-    if (parts.length > 1 && !parts[0]!.startsWith('/')) found.push([parts[0]!, `${dot(label)}Binds[${i}]`]);
+    const spec = parseBindSpec(b);
+    if (spec?.kind === 'volume') found.push([spec.name, `${dot(label)}Binds[${i}]`]);
   });
   optArray(field(hc, 'Mounts'), `${dot(label)}Mounts`)?.forEach((m, i) => {
     const mount = optObject(m, `${dot(label)}Mounts[${i}]`);

@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseGoIp } from '../../inspect/go-parse/ip.js';
 import { NAMESPACES, type ConstraintOverrides } from './model.js';
 import { parseBytes } from './util.js';
 
@@ -43,7 +43,7 @@ const capability = nonEmpty.transform((s) => {
 
 const bound = (value: typeof bytes | typeof count) => z.strictObject({ max: value.nullable().optional(), required: bool.optional() });
 
-const ip = z.string().refine((s) => isIP(s.replace(/^\[(.*)\]$/, '$1')) !== 0, 'must be an IP address');
+const ip = z.string().refine((s) => parseGoIp(s.replace(/^\[(.*)\]$/, '$1')) !== null, 'must be an IP address');
 const portRange = z.string().regex(/^[0-9]{1,5}(-[0-9]{1,5})?$/, 'must be a port or a range such as 8000-8999');
 
 export const constraintsSchema: z.ZodType<ConstraintOverrides> = z.strictObject({

@@ -60,8 +60,8 @@ export async function checkServiceSpec(body: JsonValue | null, ctx: CheckContext
     const res = optObject(field(tt, 'Resources'), 'TaskTemplate.Resources');
     const limits = res === null ? null : optObject(field(res, 'Limits'), 'TaskTemplate.Resources.Limits');
     if (limits !== null || c.memory.required || c.pidsLimit.required) {
-      checkBound(limits === null ? undefined : field(limits, 'MemoryBytes'), 'TaskTemplate.Resources.Limits.MemoryBytes', c.memory, true, (n) => n <= 0);
-      checkBound(limits === null ? undefined : field(limits, 'Pids'), 'TaskTemplate.Resources.Limits.Pids', c.pidsLimit, false, (n) => n <= 0);
+      checkBound(limits === null ? undefined : field(limits, 'MemoryBytes'), 'TaskTemplate.Resources.Limits.MemoryBytes', c.memory, true, (n) => n <= 0n);
+      checkBound(limits === null ? undefined : field(limits, 'Pids'), 'TaskTemplate.Resources.Limits.Pids', c.pidsLimit, false, (n) => n <= 0n);
     }
     const log = optObject(field(tt, 'LogDriver'), 'TaskTemplate.LogDriver');
     if (log !== null) await checkLogDriver(optString(field(log, 'Name'), 'TaskTemplate.LogDriver.Name'), 'TaskTemplate.LogDriver.Name', ctx);

@@ -1,5 +1,5 @@
-import { posix } from 'node:path';
 import type { ErrorCode } from '../../errors.js';
+import { goCleanPath } from '../../inspect/go-parse/clean-path.js';
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from '../../inspect/json-value.js';
 
 /** A check's refusal; thrown so that nested checks can stop at the first problem. */
@@ -97,6 +97,23 @@ export function optNumber(v: JsonValue | undefined, label: string): number | nul
   return n;
 }
 
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/**
+ * A number dockerd decodes into an int64 (Memory, PidsLimit, SizeBytes…): Go's decoder takes only
+ * an integer literal in range and fails the whole request on `1e9`, `1.0` or 2^63, so those are
+ * malformed here rather than read as the double they look like.
+ */
+export function optInt64(v: JsonValue | undefined, label: string): bigint | null {
+  if (v === undefined || v === null) return null;
+  if (!(v instanceof JsonNumber)) badType(label, v, 'a number');
+  if (!/^-?(0|[1-9][0-9]*)$/.test(v.literal)) badType(label, v, 'an integer (dockerd reads an int64)');
+  const n = BigInt(v.literal);
+  if (n < INT64_MIN || n > INT64_MAX) badType(label, v, 'an integer that fits 64 bits');
+  return n;
+}
+
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
 /** `4g`, `512m`, `1.5GiB`, `4096` (binary units, as docker's RAMInBytes); null when unreadable. */
@@ -113,11 +130,8 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-/** Lexical normalisation as dockerd's filepath.Clean: `..` resolved, `//` and trailing `/` dropped. */
-export function normalizeHostPath(p: string): string {
-  const n = posix.normalize(p);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
+/** Lexical normalisation as dockerd's path.Clean: `..` resolved, `//` and trailing `/` dropped. */
+export const normalizeHostPath = goCleanPath;
 
 /** `prefix` covers `p` on whole path segments (`/srv/ci` covers `/srv/ci/x`, not `/srv/cix`). */
 export function underPrefix(p: string, prefix: string): boolean {

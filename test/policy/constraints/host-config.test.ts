@@ -132,17 +132,22 @@ describe('securityOpt', () => {
   const refused: [string, string, string][] = [
     ['seccomp=unconfined', 'PC_DENIED_SECURITY_OPT', 'disables seccomp'],
     ['seccomp:unconfined', 'PC_DENIED_SECURITY_OPT', 'disables seccomp'],
-    ['Seccomp=Unconfined', 'PC_DENIED_SECURITY_OPT', 'disables seccomp'],
+    ['Seccomp=Unconfined', 'PC_DENIED_SECURITY_OPT', 'not a security option as dockerd reads them'],
+    [' seccomp=unconfined', 'PC_DENIED_SECURITY_OPT', 'not a security option as dockerd reads them'],
+    ['no-new-privileges=yes', 'PC_DENIED_SECURITY_OPT', 'not a security option as dockerd reads them'],
     ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}', 'PC_DENIED_SECURITY_OPT', 'custom seccomp profile'],
     ['seccomp=/path/profile.json', 'PC_DENIED_SECURITY_OPT', 'custom seccomp profile'],
     ['apparmor=unconfined', 'PC_DENIED_SECURITY_OPT', 'disables AppArmor'],
     ['apparmor:unconfined', 'PC_DENIED_SECURITY_OPT', 'disables AppArmor'],
     ['label=disable', 'PC_DENIED_SECURITY_OPT', 'disables SELinux'],
     ['label:disable', 'PC_DENIED_SECURITY_OPT', 'disables SELinux'],
-    ['LABEL=DISABLE', 'PC_DENIED_SECURITY_OPT', 'disables SELinux'],
+    ['LABEL=DISABLE', 'PC_DENIED_SECURITY_OPT', 'not a security option as dockerd reads them'],
+    ['disable', 'PC_DENIED_SECURITY_OPT', 'disables SELinux'],
     ['label=type:spc_t', 'PC_DENIED_SECURITY_OPT', 'SELinux type'],
     ['systempaths=unconfined', 'PC_DENIED_MASKED_PATHS', 'unmasks'],
     ['writable-cgroups=true', 'PC_DENIED_CGROUP', 'writable'],
+    ['writable-cgroups', 'PC_DENIED_CGROUP', 'writable'],
+    ['writable-cgroups=T', 'PC_DENIED_CGROUP', 'writable'],
     ['something-new=1', 'PC_DENIED_SECURITY_OPT', 'not a security option'],
   ];
   for (const [item, rule, why] of refused) {
@@ -151,7 +156,7 @@ describe('securityOpt', () => {
     });
   }
   test('harmless options pass', async () => {
-    await allows(create({ SecurityOpt: ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true', 'apparmor=docker-default', 'seccomp=builtin', 'label=user:system_u', 'label=level:s0:c100,c200'] }));
+    await allows(create({ SecurityOpt: ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true', 'apparmor=docker-default', 'seccomp=builtin', 'label=user:system_u', 'label=level:s0:c100,c200', 'no-new-privileges=0', 'writable-cgroups=false'] }));
   });
   test('an item can be allowed verbatim or by prefix', async () => {
     await allows(withConstraints(create({ SecurityOpt: ['label=type:container_t'] }), { securityOpt: ['label=type:container_t'] }));
@@ -227,13 +232,13 @@ describe('resource bounds', () => {
 
 describe('port bindings', () => {
   test('refuses an empty HostIp (all interfaces) and unlisted addresses', async () => {
-    await denies(create({ PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', 'HostConfig.PortBindings["80/tcp"][0].HostIp is empty, which publishes on all interfaces (allowed host IPs: 127.0.0.1, ::1)');
+    await denies(create({ PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', 'HostConfig.PortBindings["80/tcp"][0].HostIp is empty, so the port is published on all interfaces (allowed host IPs: 127.0.0.1, ::1)');
     await denies(create({ PortBindings: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', 'HostIp is "0.0.0.0"');
     await denies(create({ PortBindings: { '80/tcp': [{ HostIp: '10.0.0.5', HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', '"10.0.0.5"');
     await denies(create({ PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }), 'PC_DENIED_PORT_BINDING', 'HostIp is empty');
   });
   test('loopback bindings pass, v4 and v6, with a fixed or random port', async () => {
-    await allows(create({ PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '443/tcp': [{ HostIp: '::1', HostPort: '' }], '53/udp': [{ HostIp: '[::1]', HostPort: '0' }] } }));
+    await allows(create({ PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '443/tcp': [{ HostIp: '::1', HostPort: '' }], '53/udp': [{ HostIp: '::ffff:127.0.0.1', HostPort: '0' }] } }));
     await allows(create({ PortBindings: {} }));
   });
   test('0.0.0.0 in the list allows an empty HostIp and PublishAllPorts', async () => {

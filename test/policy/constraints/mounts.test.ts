@@ -28,7 +28,7 @@ describe('bind mounts (HostConfig.Binds)', () => {
   });
   test('a source that is neither a path nor a volume name is refused', async () => {
     await denies(create({ Binds: ['./src:/src'] }), 'PC_DENIED_BIND_MOUNT', 'neither an absolute host path nor a volume name');
-    await denies(create({ Binds: ['a:b:c:d'] }), 'PC_DENIED_BIND_MOUNT', 'not src:dst');
+    await denies(create({ Binds: ['a:b:c:d'] }), 'PC_DENIED_BIND_MOUNT', 'does not read as [source:]target[:options]');
   });
 });
 
