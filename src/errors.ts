@@ -75,6 +75,9 @@ export const Errors = {
   PC_BAD_FRAMING: def('PC_BAD_FRAMING', 400, 'the HTTP message framing is malformed or ambiguous'),
   PC_HEADERS_TOO_LARGE: def('PC_HEADERS_TOO_LARGE', 431, 'the request head exceeds the size limit'),
   PC_UPSTREAM_UNAVAILABLE: def('PC_UPSTREAM_UNAVAILABLE', 502, 'the Docker daemon could not be reached'),
+  // Authorization-plugin mode (docs/plugin.md): dockerd asks, Portcullis answers allow or deny.
+  PC_PLUGIN_BODY_UNSEEN: def('PC_PLUGIN_BODY_UNSEEN', 403, 'a body the policy must inspect that dockerd did not hand to the authorization plugin whole (chunked on an unpatched dockerd, 1 MiB or more, not application/json, or truncated)'),
+  PC_PLUGIN_UNSUPPORTED: def('PC_PLUGIN_UNSUPPORTED', 403, 'a decision that needs the request or the answer rewritten, which an authorization plugin cannot do'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof Errors;
