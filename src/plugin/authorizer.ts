@@ -3,7 +3,7 @@ import { Errors, type ErrorCode } from '../errors.js';
 import { admit, inspect, refusal, type Refusal } from '../proxy/authorize.js';
 import type { RouteMatch } from '../routing/router.js';
 import type { Lookup } from '../upstream/lookup.js';
-import { inspectedBody, mayHaveBody } from './body.js';
+import { inspectedBody, mayHaveBody, unseenBodyOnBodiless } from './body.js';
 import { createPluginIdentifier } from './identity.js';
 import type { AuthzCall } from './protocol.js';
 import type { SelfMarker } from './self.js';
@@ -69,6 +69,8 @@ export function createAuthorizer(loaded: LoadedConfig, opts: AuthorizerOptions):
       if (!a.allowed) return denied(a, who.client, call.uri);
       const m = a.match;
       const allowed: PluginDecision = { allowed: true, message: null, client: who.client, operation: m.op.id, rule: a.rule, path: m.target };
+      const form = unseenBodyOnBodiless(m.op, call);
+      if (form !== null) return refuse('PC_PLUGIN_BODY_UNSEEN', m, form, who.client, call.uri);
       if (!a.inspect) return allowed;
       const body = inspectedBody(m.op, call);
       if (!body.seen) return refuse('PC_PLUGIN_BODY_UNSEEN', m, `${body.reason}: the policy must inspect it, so it is refused`, who.client, call.uri);

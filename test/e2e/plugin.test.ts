@@ -323,7 +323,7 @@ describe('authorization plugin on the daemon socket', { skip: !available.ok && !
     const create = (hostConfig: Record<string, unknown>, top: Record<string, unknown> = {}) =>
       JSON.stringify({ Image: BUSYBOX_IMAGE, Cmd: ['true'], ...top, HostConfig: { NetworkMode: 'none', ...hostConfig } });
     const PRIV = create({ Privileged: true });
-    type Check = 'container' | 'volume' | 'network' | 'exec' | 'image' | 'swarm';
+    type Check = 'container' | 'volume' | 'network' | 'exec' | 'image' | 'swarm' | 'stopped';
     const cases: Array<{ name: string; req: (obj: string, target: string) => Buffer; rule: string; check: Check }> = [
       { name: 'Privileged', req: (o) => request('POST', `/v1.41/containers/create?name=${o}`, PRIV), rule: 'PC_DENIED_PRIVILEGED', check: 'container' },
       { name: 'privileged spelled in lower case', req: (o) => request('POST', `/v1.41/containers/create?name=${o}`, `{"Image":"${BUSYBOX_IMAGE}","hostconfig":{"privileged":true,"NetworkMode":"none"}}`), rule: 'PC_DENIED_PRIVILEGED', check: 'container' },
@@ -349,6 +349,18 @@ describe('authorization plugin on the daemon socket', { skip: !available.ok && !
       { name: 'Content-Type text/plain then application/json (dockerd reads the first)', req: (o) => Buffer.from(request('POST', `/v1.41/containers/create?name=${o}`, PRIV, { 'Content-Type': 'text/plain' }).toString('latin1').replace('Content-Type: text/plain\r\n', 'Content-Type: text/plain\r\nContent-Type: application/json\r\n'), 'latin1'), rule: 'PC_PLUGIN_BODY_UNSEEN', check: 'container' },
       { name: 'Content-Type application/json then text/plain (the plugin sees the last)', req: (o) => Buffer.from(request('POST', `/v1.41/containers/create?name=${o}`, PRIV).toString('latin1').replace('Content-Type: application/json\r\n', 'Content-Type: application/json\r\nContent-Type: text/plain\r\n'), 'latin1'), rule: 'PC_DENIED_PRIVILEGED', check: 'container' },
       { name: 'Content-Type with parameters', req: (o) => request('POST', `/v1.41/containers/create?name=${o}`, PRIV, { 'Content-Type': 'application/json; charset=utf-8' }), rule: 'PC_DENIED_PRIVILEGED', check: 'container' },
+      {
+        name: 'a form body behind a second, JSON Content-Type on a kill (Go parses the first, the plugin is shown the last)',
+        req: (_o, t) =>
+          Buffer.from(
+            request('POST', `/v1.41/containers/${t}/kill?signal=SIGWINCH`, 'signal=SIGKILL', { 'Content-Type': 'application/x-www-form-urlencoded' })
+              .toString('latin1')
+              .replace('Content-Type: application/x-www-form-urlencoded\r\n', 'Content-Type: application/x-www-form-urlencoded\r\nContent-Type: application/json\r\n'),
+            'latin1',
+          ),
+        rule: 'PC_PLUGIN_BODY_UNSEEN',
+        check: 'stopped',
+      },
       { name: 'a local volume binding /', req: (o) => request('POST', '/v1.41/volumes/create', JSON.stringify({ Name: o, DriverOpts: { type: 'none', o: 'bind', device: '/' } })), rule: 'PC_DENIED_VOLUME_OPTIONS', check: 'volume' },
       { name: 'a macvlan network', req: (o) => request('POST', '/v1.41/networks/create', JSON.stringify({ Name: o, Driver: 'macvlan' })), rule: 'PC_DENIED_NETWORK_DRIVER', check: 'network' },
       { name: 'a privileged exec', req: (_o, t) => request('POST', `/v1.41/containers/${t}/exec`, JSON.stringify({ Cmd: ['true'], Privileged: true })), rule: 'PC_DENIED_EXEC_PRIVILEGED', check: 'exec' },
@@ -378,6 +390,8 @@ describe('authorization plugin on the daemon socket', { skip: !available.ok && !
           return (await dockerApi(d.socket, 'GET', `/containers/${target}/json`)).json.ExecIDs !== null;
         case 'image':
           return (await dockerApi(d.socket, 'GET', `/images/${obj}/json`)).status === 200;
+        case 'stopped':
+          return (await dockerApi(d.socket, 'GET', `/containers/${target}/json`)).json.State.Running !== true;
         case 'swarm':
           return (await dockerApi(d.socket, 'GET', '/info')).json.Swarm.LocalNodeState !== 'inactive';
       }

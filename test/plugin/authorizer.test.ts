@@ -99,10 +99,17 @@ describe('plugin authorizer', () => {
     assert.equal(d.rule, 'hardened-containers');
   });
 
-  it('does not need the body of an operation it does not inspect', async () => {
+  it('refuses a body it was not shown on an operation that takes none: it could be a form dockerd reads', async () => {
     const { a } = authorizer();
-    const d = await a.request(call('POST', '/containers/abc/stop', { headers: { 'Content-Length': '5' } }));
-    assert.equal(d.allowed, true);
+    // Content-Type form-encoded first, then JSON: dockerd parses the form, the plugin sees JSON.
+    const hidden = await a.request(call('POST', '/containers/abc/stop', { headers: { 'Content-Type': 'application/json', 'Content-Length': '5' } }));
+    assert.equal(hidden.rule, 'PC_PLUGIN_BODY_UNSEEN');
+    assert.equal((await a.request(call('POST', '/containers/abc/stop'))).rule, 'PC_PLUGIN_BODY_UNSEEN');
+    const none = await a.request(call('POST', '/containers/abc/stop', { headers: { 'Content-Length': '0' } }));
+    assert.equal(none.allowed, true);
+    const shown = await a.request(call('POST', '/containers/abc/stop', { body: '{}' }));
+    assert.equal(shown.allowed, true);
+    assert.equal((await a.request(call('DELETE', '/containers/abc'))).allowed, true, 'Go reads no form from a DELETE body');
   });
 
   it('routes as the proxy does: unknown endpoints and non-canonical paths are refused', async () => {
@@ -116,6 +123,8 @@ describe('plugin authorizer', () => {
     const { a } = authorizer();
     const d = await a.request(call('POST', '/containers/abc/stop', { headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '4' } }));
     assert.equal(d.rule, 'PC_FORM_BODY');
+    const build = await a.request(call('POST', '/build', { headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '4' } }));
+    assert.equal(build.rule, 'PC_FORM_BODY');
   });
 
   it('checks a start against the daemon\'s state through a look-up', async () => {
