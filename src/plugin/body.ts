@@ -35,8 +35,10 @@ export function inspectedBody(op: Operation, call: AuthzCall): PluginBody {
   if (op.body !== 'json') return { seen: true, raw: null };
   const length = contentLength(call);
   if (call.body.length > 0) {
-    if (length !== call.body.length) {
-      return { seen: false, reason: `dockerd sent ${call.body.length} bytes of a body announced as ${length === null ? 'of no length' : `${String(length)} bytes`}` };
+    // dockerd sends a body only once it has read all of it; without a Content-Length it was
+    // chunked (Go drops the header), and a patched dockerd (25.0.6+) sends such bodies whole.
+    if (length !== null && length !== call.body.length) {
+      return { seen: false, reason: `dockerd sent ${call.body.length} bytes of a body announced as ${String(length)} bytes` };
     }
     return { seen: true, raw: call.body };
   }

@@ -83,6 +83,7 @@ describe('plugin authorizer', () => {
       ['1 MiB', call('POST', '/containers/create', { headers: { 'Content-Type': 'application/json', 'Content-Length': String(1024 * 1024 + 5) } })],
       ['text/plain', call('POST', '/containers/create', { headers: { 'Content-Type': 'text/plain', 'Content-Length': '80' } })],
       ['truncated', call('POST', '/containers/create', { body: SAFE, headers: { 'Content-Length': String(SAFE.length + 10) } })],
+      ['no Content-Type (dockerd reads it as JSON, sends it to nobody)', call('POST', '/containers/create', { headers: { 'Content-Length': '80' } })],
     ];
     for (const [label, c] of cases) {
       const d = await a.request(c);
