@@ -148,4 +148,11 @@ describe('plugin authorizer', () => {
     const write = await a.request(call('POST', '/containers/bad/kill', { headers: { ...self.headers, 'Content-Length': '0' } }));
     assert.notEqual(write.rule, 'self', 'only reads are recognised as look-ups');
   });
+  it('refuses rather than allow a decision that needs the answer rewritten (a config check --mode plugin would refuse)', async () => {
+    const loaded = loadConfig({ text: `${CONFIG}    redact: { env: true }\n`.replace('      - id: no-inspect\n        deny: [ContainerInspect]\n', '      - id: all\n        allow: [ContainerInspect]\n'), env: {} });
+    const a = createAuthorizer(loaded, { lookup: () => Promise.reject(new Error('no daemon')), self: createSelfMarker() });
+    const d = await a.request(call('GET', '/v1.41/containers/abc/json'));
+    assert.equal(d.allowed, false);
+    assert.equal(d.rule, 'PC_PLUGIN_UNSUPPORTED');
+  });
 });
