@@ -77,6 +77,9 @@ export const Errors = {
   PC_UPSTREAM_UNAVAILABLE: def('PC_UPSTREAM_UNAVAILABLE', 502, 'the Docker daemon could not be reached'),
   // API 1.42-1.45 fields (docs/constraints.md).
   PC_DENIED_MOUNT_SUBPATH: def('PC_DENIED_MOUNT_SUBPATH', 403, 'a volume or image mount Subpath that is absolute or climbs out with ".."'),
+  // Authorization-plugin mode (docs/plugin.md): dockerd asks, Portcullis answers allow or deny.
+  PC_PLUGIN_BODY_UNSEEN: def('PC_PLUGIN_BODY_UNSEEN', 403, 'a body the policy must inspect that dockerd did not hand to the authorization plugin whole (chunked on an unpatched dockerd, 1 MiB or more, not application/json, or truncated)'),
+  PC_PLUGIN_UNSUPPORTED: def('PC_PLUGIN_UNSUPPORTED', 403, 'a decision that needs the request or the answer rewritten, which an authorization plugin cannot do'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof Errors;

@@ -1,9 +1,9 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 
-/** Validates a config file the way `serve` would load it; returns the exit code. */
-export function checkCommand(file: string, env: NodeJS.ProcessEnv = process.env): number {
+/** Validates a config file the way `serve` (or, with `plugin`, `portcullis plugin`) would load it; returns the exit code. */
+export function checkCommand(file: string, env: NodeJS.ProcessEnv = process.env, plugin?: { anonymousClient?: string }): number {
   try {
-    loadConfig({ file, env });
+    loadConfig({ file, env, ...(plugin !== undefined ? { plugin } : {}) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

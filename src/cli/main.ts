@@ -17,6 +17,7 @@ Commands:
   healthcheck   ask a running proxy for GET /_ping
   explain       tell whether a request would be allowed, and by which rule
   certs         create a CA, server and client certificates for mutual-TLS listeners
+  plugin        run as a Docker authorization plugin: the same policy on dockerd's own socket
 
 Options:
   --version     print the version
@@ -41,13 +42,17 @@ Options:
 `;
 
 const CHECK_USAGE = `\
-Usage: portcullis check --config FILE
+Usage: portcullis check --config FILE [--mode proxy|plugin] [--anonymous-client NAME]
 
 Validate FILE the way serve would load it. Prints "ok: FILE" and exits 0, or lists
 every problem as FILE:LINE:COL: KEY: MESSAGE on stderr and exits 1.
 
 Options:
   --config FILE   YAML config file
+  --mode MODE     proxy (default), or plugin: also refuse the policy features an
+                  authorization plugin cannot enforce (docs/plugin.md)
+  --anonymous-client NAME
+                  plugin mode: the client of callers without a certificate
   -h, --help      print this help
 `;
 
@@ -111,6 +116,26 @@ Options:
   -h, --help         print this help
 `;
 
+const PLUGIN_USAGE = `\
+Usage: portcullis plugin --config FILE [--name NAME] [--socket-dir DIR] [--anonymous-client NAME]
+
+Serve the Docker authorization plugin protocol (docker.authz/1.0) on DIR/NAME.sock, so that
+dockerd started with --authorization-plugin=NAME asks Portcullis about every request on its
+own sockets. Decisions use the config's policies exactly as serve does. Callers with a TLS
+client certificate (dockerd --tlsverify) are matched against clients with cert:; everyone
+else is the anonymous client: by default whoever an unrecognised caller of the config's first
+listener would be. Policies that need requests or answers rewritten (tenancy, mutate, redact,
+visibility, images) are refused. Look-ups go to the config's upstream, the daemon itself.
+See docs/plugin.md.
+
+Options:
+  --config FILE            YAML config file
+  --name NAME              plugin name, as given to --authorization-plugin (default: portcullis)
+  --socket-dir DIR         where dockerd discovers plugins (default: /run/docker/plugins)
+  --anonymous-client NAME  the client of callers without a certificate
+  -h, --help               print this help
+`;
+
 const help = { type: 'boolean', short: 'h' } as const;
 
 /** A mistake in how the command was invoked: exit status 2, with the usage that applies. */
@@ -165,13 +190,41 @@ async function serve(args: string[]): Promise<number> {
 }
 
 function check(args: string[]): number {
-  const v = parse(args, { config: { type: 'string' }, help }, CHECK_USAGE);
+  const v = parse(args, { config: { type: 'string' }, mode: { type: 'string' }, 'anonymous-client': { type: 'string' }, help }, CHECK_USAGE);
   if (v.help) {
     process.stdout.write(CHECK_USAGE);
     return 0;
   }
   if (v.config === undefined) throw new UsageError('check needs --config FILE', CHECK_USAGE);
-  return checkCommand(v.config);
+  const mode = v.mode ?? 'proxy';
+  if (mode !== 'proxy' && mode !== 'plugin') throw new UsageError(`--mode must be proxy or plugin, got "${mode}"`, CHECK_USAGE);
+  if (mode === 'proxy' && v['anonymous-client'] !== undefined) throw new UsageError('--anonymous-client applies to --mode plugin only', CHECK_USAGE);
+  const anonymous = v['anonymous-client'];
+  return checkCommand(v.config, process.env, mode === 'plugin' ? (anonymous !== undefined ? { anonymousClient: anonymous } : {}) : undefined);
+}
+
+const PLUGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+async function plugin(args: string[]): Promise<number> {
+  const v = parse(
+    args,
+    { config: { type: 'string' }, name: { type: 'string' }, 'socket-dir': { type: 'string' }, 'anonymous-client': { type: 'string' }, help },
+    PLUGIN_USAGE,
+  );
+  if (v.help) {
+    process.stdout.write(PLUGIN_USAGE);
+    return 0;
+  }
+  if (v.config === undefined) throw new UsageError('plugin needs --config FILE', PLUGIN_USAGE);
+  const name = v.name ?? 'portcullis';
+  // dockerd finds the plugin by file name, and a "/" would put the socket elsewhere.
+  if (!PLUGIN_NAME.test(name)) throw new UsageError(`--name must be letters, digits, "_", "." and "-", got "${name}"`, PLUGIN_USAGE);
+  const anonymous = v['anonymous-client'];
+  const loaded = load({ file: v.config, plugin: anonymous !== undefined ? { anonymousClient: anonymous } : {} });
+  if (!loaded) return 1;
+  const { pluginCommand } = await import('./plugin.js');
+  await pluginCommand(loaded, { name, socketDir: v['socket-dir'] ?? '/run/docker/plugins', ...(anonymous !== undefined ? { anonymousClient: anonymous } : {}) });
+  return 0;
 }
 
 async function health(args: string[]): Promise<number> {
@@ -312,6 +365,8 @@ async function main(argv: string[]): Promise<number> {
         return await explainCmd(rest);
       case 'certs':
         return await certs(rest);
+      case 'plugin':
+        return await plugin(rest);
       case '--version':
         process.stdout.write(`${version()}\n`);
         return 0;

@@ -7,6 +7,7 @@ import { AddressError, formatAddress, parseAddress, sameAddress, type Address } 
 import { DEFAULT_CONFIG } from './default.js';
 import { ExpandError, expandEnv } from './expand.js';
 import { TOKEN_PATTERN, tokenDigestHex } from '../identity/token.js';
+import { pluginModeProblems } from '../plugin/support.js';
 import { fileSchema, type ClientConfig, type Config, type FileConfig, type ListenerConfig, type UpstreamTls } from './schema.js';
 
 export type { ClientConfig, Config, ListenerConfig, ListenerTls, UpstreamTls } from './schema.js';
@@ -22,6 +23,8 @@ export interface LoadOptions {
   upstream?: string;
   /** source of ${ENV} expansion and DOCKER_HOST; defaults to process.env */
   env?: NodeJS.ProcessEnv;
+  /** load for authorization-plugin mode (docs/plugin.md): refuse what a plugin cannot enforce */
+  plugin?: { anonymousClient?: string };
 }
 
 export interface LoadedConfig {
@@ -255,6 +258,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     src.at(src.locate(error.path).offset, error.path, error.message);
   }
 
+  if (opts.plugin !== undefined && src.problems.length === 0) {
+    const view = { listeners, clients, policies: file.policies, ...(file.defaultClient !== undefined ? { defaultClient: file.defaultClient } : {}) };
+    for (const p of pluginModeProblems(view, opts.plugin.anonymousClient)) src.at(src.locate(p.path).offset, p.path, p.message);
+  }
   const problems = [...sortProblems(src.problems), ...flagProblems];
   if (problems.length > 0 || !upstream.address) throw new ConfigError(problems);
 

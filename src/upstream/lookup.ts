@@ -13,14 +13,14 @@ const LOOKUP_TIMEOUT_MS = 10_000;
  * Each look-up uses a connection of its own, so it never interleaves with the client's
  * stream, and nothing is cached: what is checked is the daemon's state at that moment.
  */
-export function createLookup(dial: Dial): Lookup {
+export function createLookup(dial: Dial, headers: Readonly<Record<string, string>> = {}): Lookup {
   return (path) =>
     new Promise((resolve, reject) => {
       const req = http.request(
         {
           method: 'GET',
           path,
-          headers: { Host: 'docker', Connection: 'close' },
+          headers: { ...headers, Host: 'docker', Connection: 'close' },
           createConnection: () => dial(),
           timeout: LOOKUP_TIMEOUT_MS,
         },
