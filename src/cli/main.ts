@@ -17,6 +17,7 @@ Commands:
   healthcheck   ask a running proxy for GET /_ping
   explain       tell whether a request would be allowed, and by which rule
   certs         create a CA, server and client certificates for mutual-TLS listeners
+  config print  print the config in effect as YAML (from --config, or from the environment)
 
 Options:
   --version     print the version
@@ -109,6 +110,19 @@ Options:
                      past gives an expired certificate, for testing
   --force            replace existing files
   -h, --help         print this help
+`;
+
+const CONFIG_USAGE = `\
+Usage: portcullis config print [--config FILE]
+
+Print the config serve would run as YAML, normalised: defaults filled in, tokens as
+their sha256 digests. Without --config that is the config built from the environment
+(Tecnativa / linuxserver / docker-proxy-filter variables, see docs/compat.md), which
+is how to move from environment variables to a file.
+
+Options:
+  --config FILE   YAML config file
+  -h, --help      print this help
 `;
 
 const help = { type: 'boolean', short: 'h' } as const;
@@ -298,6 +312,25 @@ async function certs(args: string[]): Promise<number> {
   return 0;
 }
 
+async function configCmd(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === '--help' || action === '-h') {
+    process.stdout.write(CONFIG_USAGE);
+    return 0;
+  }
+  if (action !== 'print') throw new UsageError(action === undefined ? 'config needs print' : `unknown config action "${action}"`, CONFIG_USAGE);
+  const v = parse(rest, { config: { type: 'string' }, help }, CONFIG_USAGE);
+  if (v.help) {
+    process.stdout.write(CONFIG_USAGE);
+    return 0;
+  }
+  const loaded = load({ file: v.config });
+  if (!loaded) return 1;
+  const { printConfig } = await import('./config-print.js');
+  process.stdout.write(printConfig(loaded));
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -312,6 +345,8 @@ async function main(argv: string[]): Promise<number> {
         return await explainCmd(rest);
       case 'certs':
         return await certs(rest);
+      case 'config':
+        return await configCmd(rest);
       case '--version':
         process.stdout.write(`${version()}\n`);
         return 0;
