@@ -210,3 +210,29 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
     }
   });
 });
+
+e2eSuite('upstream faults are explained in the log', () => {
+  it('logs why the socket cannot be opened at start, and the errno on every 502 line', async () => {
+    const proxy = await startPortcullis({ configYaml: allowAllConfig('unix:///nonexistent/docker.sock') });
+    try {
+      const startup = await waitFor(() => proxy.allLogs().find((l) => l['level'] === 'error' && l['errno'] === 'ENOENT'));
+      assert.match(String(startup['msg']), /^cannot open \/nonexistent\/docker\.sock: no such socket/);
+      const ps = await docker(proxy.host(), ['version']);
+      assert.notEqual(ps.code, 0);
+      const line = await waitFor(() => proxy.logs().find((l) => l.status === 502));
+      assert.equal(line['errno'], 'ENOENT');
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+async function waitFor<T>(get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
