@@ -18,6 +18,7 @@ Commands:
   explain       tell whether a request would be allowed, and by which rule
   certs         create a CA, server and client certificates for mutual-TLS listeners
   plugin        run as a Docker authorization plugin: the same policy on dockerd's own socket
+  config print  print the config in effect as YAML (from --config, or from the environment)
 
 Options:
   --version     print the version
@@ -134,6 +135,19 @@ Options:
   --socket-dir DIR         where dockerd discovers plugins (default: /run/docker/plugins)
   --anonymous-client NAME  the client of callers without a certificate
   -h, --help               print this help
+`;
+
+const CONFIG_USAGE = `\
+Usage: portcullis config print [--config FILE]
+
+Print the config serve would run as YAML, normalised: defaults filled in, tokens as
+their sha256 digests. Without --config that is the config built from the environment
+(Tecnativa / linuxserver / docker-proxy-filter variables, see docs/compat.md), which
+is how to move from environment variables to a file.
+
+Options:
+  --config FILE   YAML config file
+  -h, --help      print this help
 `;
 
 const help = { type: 'boolean', short: 'h' } as const;
@@ -351,6 +365,25 @@ async function certs(args: string[]): Promise<number> {
   return 0;
 }
 
+async function configCmd(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === '--help' || action === '-h') {
+    process.stdout.write(CONFIG_USAGE);
+    return 0;
+  }
+  if (action !== 'print') throw new UsageError(action === undefined ? 'config needs print' : `unknown config action "${action}"`, CONFIG_USAGE);
+  const v = parse(rest, { config: { type: 'string' }, help }, CONFIG_USAGE);
+  if (v.help) {
+    process.stdout.write(CONFIG_USAGE);
+    return 0;
+  }
+  const loaded = load({ file: v.config });
+  if (!loaded) return 1;
+  const { printConfig } = await import('./config-print.js');
+  process.stdout.write(printConfig(loaded));
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -367,6 +400,8 @@ async function main(argv: string[]): Promise<number> {
         return await certs(rest);
       case 'plugin':
         return await plugin(rest);
+      case 'config':
+        return await configCmd(rest);
       case '--version':
         process.stdout.write(`${version()}\n`);
         return 0;

@@ -3,6 +3,8 @@ import { reloadTlsListeners } from '../listener/listen.js';
 import { createLogger } from '../log/logger.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { startProxy } from '../proxy/server.js';
+import { formatAddress } from '../config/address.js';
+import { probeUpstream } from '../upstream/probe.js';
 
 export interface Loaded {
   readonly config: Config;
@@ -14,6 +16,10 @@ export async function serveCommand(loaded: Loaded): Promise<void> {
   const { config, policies } = loaded;
   const logger = createLogger(config.log.level);
   const proxy = await startProxy(config, policies, logger);
+  // Not awaited: the proxy serves (and answers 502) whatever the probe finds.
+  void probeUpstream(config.upstream.address).then((r) => {
+    if (!r.ok) logger.error({ upstream: formatAddress(config.upstream.address), errno: r.errno }, r.message ?? 'upstream unreachable');
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -4,10 +4,11 @@ import type { z } from 'zod';
 import { compilePolicies, PolicyError, tenancyOf } from '../policy/compile.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { AddressError, formatAddress, parseAddress, sameAddress, type Address } from './address.js';
-import { DEFAULT_CONFIG } from './default.js';
 import { ExpandError, expandEnv } from './expand.js';
 import { TOKEN_PATTERN, tokenDigestHex } from '../identity/token.js';
 import { pluginModeProblems } from '../plugin/support.js';
+import { environmentConfig } from '../compat/config.js';
+import { CompatError } from '../compat/variables.js';
 import { fileSchema, type ClientConfig, type Config, type FileConfig, type ListenerConfig, type UpstreamTls } from './schema.js';
 
 export type { ClientConfig, Config, ListenerConfig, ListenerTls, UpstreamTls } from './schema.js';
@@ -189,10 +190,17 @@ class Source {
   }
 }
 
-function readSource(opts: LoadOptions): { name: string; text: string } {
+function readSource(opts: LoadOptions, env: NodeJS.ProcessEnv): { name: string; text: string } {
   if (opts.file !== undefined && opts.text !== undefined) throw new TypeError('loadConfig: give file or text, not both');
   if (opts.text !== undefined) return { name: '<text>', text: opts.text };
-  if (opts.file === undefined) return { name: '<default>', text: DEFAULT_CONFIG };
+  if (opts.file === undefined) {
+    try {
+      return environmentConfig(env);
+    } catch (error) {
+      if (!(error instanceof CompatError)) throw error;
+      throw new ConfigError(error.problems.map((message) => ({ source: '<environment>', key: '', message })));
+    }
+  }
   try {
     return { name: opts.file, text: readFileSync(opts.file, 'utf8') };
   } catch (error) {
@@ -217,7 +225,7 @@ function cliAddress(text: string, purpose: 'listen' | 'connect', origin: string,
  */
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
-  const { name, text } = readSource(opts);
+  const { name, text } = readSource(opts, env);
   const src = new Source(name, text);
   for (const error of src.doc.errors) src.at(error.pos[0], [], error.message);
   if (src.problems.length > 0) throw new ConfigError(src.problems);

@@ -18,6 +18,8 @@ export interface DecisionEntry {
   readonly duration_ms: number;
   readonly bytes_in: number;
   readonly bytes_out: number;
+  /** on a 502: why the daemon could not be reached, e.g. EACCES, ECONNREFUSED, ENOENT */
+  readonly errno?: string;
 }
 
 export interface DecisionLog {

@@ -1,5 +1,6 @@
 import { HARDENED_CONSTRAINTS } from './constraints/model.js';
 import type { PolicySpec } from './types.js';
+import { PRESETS } from '../presets/presets.js';
 
 /*
  * Policies every config can name without defining them. A config may define a policy of the same
@@ -63,6 +64,8 @@ export const BUILTIN_POLICIES: Readonly<Record<string, PolicySpec>> = {
     // `*` leaves out the raw BuildKit channels, which must be named.
     rules: [{ id: 'unrestricted', allow: ['*', 'buildkit:write'] }],
   },
+  // Per-tool presets (src/presets/, docs/presets.md).
+  ...PRESETS,
 };
 
 export const BUILTIN_POLICY_NAMES: readonly string[] = Object.freeze(Object.keys(BUILTIN_POLICIES));

@@ -108,6 +108,8 @@ interface Exchange {
   heldSize: number;
   /** filters the answer's stream of JSON values (events) as it passes, or null */
   stream: JsonStreamFilter | null;
+  /** why the daemon could not be reached (an errno code such as EACCES), for the 502's log line */
+  errno?: string;
 }
 
 type Body =
@@ -597,6 +599,7 @@ export class ClientConnection {
       duration_ms: Math.round((performance.now() - ex.start) * 1000) / 1000,
       bytes_in: ex.bytesIn,
       bytes_out: ex.bytesOut,
+      ...(ex.errno !== undefined ? { errno: ex.errno } : {}),
     });
   }
 
@@ -818,6 +821,7 @@ export class ClientConnection {
     }
     if (this.ex === null || this.responseDone) return; // idle keep-alive connection dropped
     if (this.ex.bytesOut === 0) {
+      this.ex.errno = why;
       this.sendFinal(502, `portcullis: ${this.ex.operation ?? 'request'} failed: the Docker daemon is unreachable (${why}) (rule PC_UPSTREAM_UNAVAILABLE)`);
       return;
     }

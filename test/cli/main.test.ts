@@ -95,14 +95,14 @@ describe('check', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(
       file,
-      ['listeners:', '  - address: tcp://127.0.0.1:2375', '    policy: ci', '    colour: blue', 'policies: {}', ''].join('\n'),
+      ['listeners:', '  - address: tcp://127.0.0.1:2375', '    policy: nosuch', '    colour: blue', 'policies: {}', ''].join('\n'),
     );
     const run = await cli(['check', '--config', file]);
     assert.equal(run.code, 1);
     assert.equal(run.stdout, '');
     const lines = run.stderr.trimEnd().split('\n');
     assert.equal(lines.length, 2);
-    assert.ok(lines[0]?.startsWith(`${file}:3:13: listeners[0].policy: no policy named "ci" (known: `), lines[0]);
+    assert.ok(lines[0]?.startsWith(`${file}:3:13: listeners[0].policy: no policy named "nosuch" (known: `), lines[0]);
     assert.equal(lines[1], `${file}:4:5: listeners[0].colour: unknown key`);
   });
 

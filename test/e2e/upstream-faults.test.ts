@@ -219,3 +219,19 @@ e2eSuite('upstream faults and abandoned clients', (ctx) => {
     }
   });
 });
+
+e2eSuite('upstream faults are explained in the log', () => {
+  it('logs why the socket cannot be opened at start, and the errno on every 502 line', async () => {
+    const proxy = await startPortcullis({ configYaml: allowAllConfig('unix:///nonexistent/docker.sock') });
+    try {
+      const startup = await waitFor('the start-up probe\'s ENOENT line', () => proxy.allLogs().find((l) => l['level'] === 'error' && l['errno'] === 'ENOENT'));
+      assert.match(String(startup['msg']), /^cannot open \/nonexistent\/docker\.sock: no such socket/);
+      const ps = await docker(proxy.host(), ['version']);
+      assert.notEqual(ps.code, 0);
+      const line = await waitFor('a 502 decision line', () => proxy.logs().find((l) => l.status === 502));
+      assert.equal(line['errno'], 'ENOENT');
+    } finally {
+      await proxy.stop();
+    }
+  });
+});

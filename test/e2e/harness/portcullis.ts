@@ -51,7 +51,8 @@ export interface Proxy {
 }
 
 export interface StartPortcullisOptions {
-  configYaml: string;
+  /** absent: serve without --config, so the config comes from the environment (docs/compat.md); its one listener is listener-0 */
+  configYaml?: string;
   env?: Record<string, string>;
   args?: string[];
   readyTimeoutMs?: number;
@@ -108,14 +109,14 @@ function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 export async function startPortcullis(opts: StartPortcullisOptions): Promise<Proxy> {
-  const names = listenerNames(opts.configYaml, opts.args ?? []);
+  const names = opts.configYaml === undefined ? ['listener-0'] : listenerNames(opts.configYaml, opts.args ?? []);
   const dir = await mkdtemp('/tmp/pc-px-');
   const configFile = join(dir, 'config.yaml');
-  await writeFile(configFile, opts.configYaml);
+  if (opts.configYaml !== undefined) await writeFile(configFile, opts.configYaml);
 
   const child = spawn(
     process.execPath,
-    [join(repoRoot, 'dist/cli/main.js'), 'serve', '--config', configFile, ...(opts.args ?? [])],
+    [join(repoRoot, 'dist/cli/main.js'), 'serve', ...(opts.configYaml !== undefined ? ['--config', configFile] : []), ...(opts.args ?? [])],
     { cwd: repoRoot, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const pid = child.pid;
