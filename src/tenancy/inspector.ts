@@ -4,6 +4,7 @@ import { pinContainerReferences, rewriteNamedResources, withOwnerLabel } from '.
 import { pinEndpoint } from './endpoint.js';
 import { checkBuild } from './build.js';
 import { pinConfigFrom } from './network-create.js';
+import { confirmContainerQuota } from './quota.js';
 import { checkEvents, checkList, checkPrune, dataUsageFilter } from './lists.js';
 import type { Tenancy } from './model.js';
 import { Names, presentContainer, presentNetwork, presentVolume, RESTRICTED_NAME } from './names.js';
@@ -95,7 +96,8 @@ async function checkContainerCreate(req: InspectRequest, owner: Owner, t: Tenanc
   await checkNameFree(owner, wanted, visible);
   const labelled = withOwnerLabel(req.body, t.label, owner.client);
   const named = await rewriteNamedResources(labelled, owner, wanted?.name ?? null, visible);
-  return { allowed: true, body: pinContainerReferences(named, visible), ...renamed(req, wanted) };
+  const confirm = max === null ? {} : { confirm: confirmContainerQuota(owner, max) };
+  return { allowed: true, body: pinContainerReferences(named, visible), ...renamed(req, wanted), ...confirm };
 }
 
 async function checkVolumeCreate(req: InspectRequest, owner: Owner, t: Tenancy): Promise<InspectVerdict> {
