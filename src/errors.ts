@@ -76,6 +76,7 @@ export const Errors = {
   PC_HEADERS_TOO_LARGE: def('PC_HEADERS_TOO_LARGE', 431, 'the request head exceeds the size limit'),
   PC_UPSTREAM_UNAVAILABLE: def('PC_UPSTREAM_UNAVAILABLE', 502, 'the Docker daemon could not be reached'),
   PC_TENANCY_REFERENCE: def('PC_TENANCY_REFERENCE', 403, 'tenancy: a body field dockerd reads as a reference to another object that cannot be pinned within the client\'s own (docs/tenancy.md)'),
+  PC_TENANCY_IDENTITY: def('PC_TENANCY_IDENTITY', 403, 'tenancy: a DNS alias, MAC or static IP address on a network shared between clients, where it could pose as another client\'s container'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof Errors;

@@ -3,6 +3,7 @@ import { RESTRICTED_NAME } from './names.js';
 import { hidden, invalidVolumeName } from './refusal.js';
 import { InspectRefusal } from '../inspect/refusal.js';
 import { pinEndpoint } from './endpoint.js';
+import { checkSharedEndpoint, checkSharedMac } from './identity.js';
 import { PREDEFINED_NETWORKS, resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type NetworkEntry, type VolumeEntry } from './resolve.js';
 import { visibleNetworks, visibleVolumes, type Owner } from './visible.js';
 
@@ -205,12 +206,22 @@ async function rewriteNetworks(
   };
   const rawOf = (ref: string): string => entryOf(ref)?.raw ?? ref;
   let out = body;
-  if (userMode && hc !== null) hc['NetworkMode'] = rawOf(mode);
+  if (userMode && hc !== null) {
+    const primary = entryOf(mode);
+    if (primary !== null && !primary.owned) checkSharedMac(body);
+    hc['NetworkMode'] = primary?.raw ?? mode;
+  }
   const alias = owner.names.prefix !== null && containerName !== null ? containerName : null;
   const settle = async (ep: JsonValue, network: string): Promise<JsonValue> => {
     const entry = entryOf(network);
     const where = `NetworkingConfig.EndpointsConfig["${network}"]`;
     const pinned = await pinEndpoint(ep, { owner, network: entry, networks: visible, containers: async () => containers, where });
+    if (entry !== null && !entry.owned) {
+      // Other clients are on it: no alias (not even the container's name), no fixed addresses.
+      checkSharedEndpoint(pinned, where);
+      checkSharedMac(out);
+      return pinned;
+    }
     if (alias === null || entry === null) return pinned;
     const e: JsonObject = { ...(pinned ?? {}) };
     const aliases = strings(own(e, 'Aliases'), `the aliases on network "${network}"`);
@@ -224,7 +235,7 @@ async function rewriteNetworks(
       Object.defineProperty(rekeyed, rawOf(k), { value, writable: true, enumerable: true, configurable: true });
     }
     out = { ...out, NetworkingConfig: { ...(ncGiven as JsonObject), EndpointsConfig: rekeyed } };
-  } else if (userMode && alias !== null && hc !== null) {
+  } else if (userMode && alias !== null && hc !== null && entryOf(mode)?.owned === true) {
     out = { ...out, NetworkingConfig: { ...((ncGiven ?? {}) as JsonObject), EndpointsConfig: { [hc['NetworkMode'] as string]: await settle(null, mode) } } };
   }
   return out;
