@@ -3,7 +3,7 @@ import { RESTRICTED_NAME } from './names.js';
 import { hidden, invalidVolumeName } from './refusal.js';
 import { InspectRefusal } from '../inspect/refusal.js';
 import { pinEndpoint } from './endpoint.js';
-import { checkSharedEndpoint, checkSharedMac } from './identity.js';
+import { checkSharedMac, scopeSharedEndpoint } from './identity.js';
 import { PREDEFINED_NETWORKS, resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type NetworkEntry, type VolumeEntry } from './resolve.js';
 import { visibleNetworks, visibleVolumes, type Owner } from './visible.js';
 
@@ -217,10 +217,9 @@ async function rewriteNetworks(
     const where = `NetworkingConfig.EndpointsConfig["${network}"]`;
     const pinned = await pinEndpoint(ep, { owner, network: entry, networks: visible, containers: async () => containers, where });
     if (entry !== null && !entry.owned) {
-      // Other clients are on it: no alias (not even the container's name), no fixed addresses.
-      checkSharedEndpoint(pinned, where);
+      // Other clients are on it: no unscoped alias (not even the container's name), no fixed addresses.
       checkSharedMac(out);
-      return pinned;
+      return scopeSharedEndpoint(pinned, where, owner.names);
     }
     if (alias === null || entry === null) return pinned;
     const e: JsonObject = { ...(pinned ?? {}) };

@@ -1,12 +1,14 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import { InspectRefusal } from '../inspect/refusal.js';
+import type { Names } from './names.js';
 
 /**
  * Identities on a network several clients use (one shared with the client, not its own). There a
  * DNS alias is answered for every container on the network, so an alias one client sets could
  * catch another client's traffic, and a MAC or IP address it picks could be one another client's
- * container holds (or will ask for). Such a network gets none of them: the container answers to its
- * daemon name (unique, in its client's name space) and its short ID, and dockerd assigns addresses.
+ * container holds (or will ask for). There the container answers to its daemon name and its
+ * aliases in its client's name space (both unique to the client) and its short ID, and dockerd
+ * assigns addresses.
  */
 
 function refuseIdentity(reason: string): never {
@@ -22,10 +24,20 @@ function own(o: JsonObject, key: string): JsonValue | undefined {
   return Object.hasOwn(o, key) ? o[key] : undefined;
 }
 
-/** Refuses endpoint settings on a shared network that name the container or fix its addresses. */
-export function checkSharedEndpoint(ep: JsonObject | null, where: string): void {
-  if (ep === null) return;
-  if (set(own(ep, 'Aliases'))) refuseIdentity(`${where}.Aliases: a network shared between clients takes no aliases`);
+/**
+ * Endpoint settings on a shared network: aliases go into the client's name space (`<client>.<alias>`,
+ * which no other client's name or alias can be; refused without name prefixes), fixed addresses are
+ * refused.
+ */
+export function scopeSharedEndpoint(ep: JsonObject | null, where: string, names: Names): JsonObject | null {
+  if (ep === null) return null;
+  const out: JsonObject = { ...ep };
+  const aliases = own(ep, 'Aliases');
+  if (set(aliases)) {
+    if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string')) throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', `${where}.Aliases is not a list of strings`);
+    if (names.prefix === null) refuseIdentity(`${where}.Aliases: a network shared between clients takes no aliases without name prefixes`);
+    out['Aliases'] = (aliases as string[]).map((a) => names.toDaemon(a));
+  }
   if (set(own(ep, 'DNSNames'))) refuseIdentity(`${where}.DNSNames: a network shared between clients takes no DNS names`);
   if (set(own(ep, 'MacAddress'))) refuseIdentity(`${where}.MacAddress: a network shared between clients takes no static MAC address`);
   const ipam = own(ep, 'IPAMConfig');
@@ -35,6 +47,7 @@ export function checkSharedEndpoint(ep: JsonObject | null, where: string): void 
       if (set(own(ipam, key))) refuseIdentity(`${where}.IPAMConfig.${key}: a network shared between clients takes no static address`);
     }
   }
+  return out;
 }
 
 /** The container-wide MAC address (`Config.MacAddress`, before API 1.44 the primary endpoint's) on a shared network. */

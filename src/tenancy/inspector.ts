@@ -2,7 +2,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-v
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { pinContainerReferences, rewriteNamedResources, withOwnerLabel } from './create.js';
 import { pinEndpoint } from './endpoint.js';
-import { checkSharedEndpoint } from './identity.js';
+import { scopeSharedEndpoint } from './identity.js';
 import { checkBuild } from './build.js';
 import { pinConfigFrom } from './network-create.js';
 import { confirmContainerQuota } from './quota.js';
@@ -143,9 +143,9 @@ async function checkNetworkConnect(req: InspectRequest, owner: Owner, network: N
   const ep = given === undefined ? null : await pinEndpoint(given, ctx);
   if (ep !== null) pinned['EndpointConfig'] = ep;
   if (!network.owned) {
-    // Other clients are on it: no alias (not even the container's name), no fixed addresses.
-    checkSharedEndpoint(ep, 'EndpointConfig');
-    return { allowed: true, params: { id: network.id }, body: pinned };
+    // Other clients are on it: no unscoped alias (not even the container's name), no fixed addresses.
+    const scoped = scopeSharedEndpoint(ep, 'EndpointConfig', owner.names);
+    return { allowed: true, params: { id: network.id }, body: scoped === null ? pinned : { ...pinned, EndpointConfig: scoped } };
   }
   const name = c.names[0]?.slice(1);
   if (owner.names.prefix !== null && name !== undefined && !name.includes('/')) {

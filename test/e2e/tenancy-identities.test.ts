@@ -2,8 +2,8 @@
  * Identities on a network an admin shares between clients (docs/tenancy.md, "Identities on shared
  * networks"): alice and bob both run a container named `web` on it; neither gets the alias `web`
  * there (read from the daemon's network and container inspect, and from the network's DNS inside a
- * container), and aliases, MAC and static IP addresses they ask for on it are refused, while the
- * same on a client's own network pass.
+ * container); aliases they ask for there go into their own name space, MAC and static IP addresses
+ * are refused, while the same on a client's own network pass.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -105,12 +105,22 @@ e2eSuite('tenancy: identities on a shared network', (ctx) => {
     assert.ok(named.out.includes(aliceIp), `alice's daemon name does not resolve to her container:\n${named.out}`);
   });
 
-  it('aliases, MAC and static addresses on the shared network are refused and reach nothing; on an own network they pass', async () => {
+  it('aliases on the shared network are scoped to the client; MAC and static addresses are refused and reach nothing; on an own network they pass', async () => {
     const own = await as(alice, 'POST', '/networks/create', { Name: 'mine', IPAM: { Config: [{ Subnet: '172.31.77.0/24' }] } });
     assert.equal(own.status, 201, own.text);
+    // Aliases go into alice's name space: bob's name asked for becomes one only alice can hold.
+    const aliased = await as(alice, 'POST', '/containers/create?name=aliased', {
+      Image: BUSYBOX_IMAGE,
+      Cmd: ['true'],
+      NetworkingConfig: { EndpointsConfig: { [sharedName]: { Aliases: ['web', `${bob}.web`] } } },
+    });
+    assert.equal(aliased.status, 201, aliased.text);
+    const aliasedOnDaemon = await daemon('GET', `/containers/${aliased.json.Id}/json`);
+    const got: string[] = aliasedOnDaemon.json.NetworkSettings.Networks[sharedName].Aliases;
+    assert.ok(got.includes(`${alice}.web`) && got.includes(`${alice}.${bob}.web`), got.join(','));
+    assert.ok(!got.includes('web') && !got.includes(`${bob}.web`), got.join(','));
     const attempts: [string, Record<string, unknown>][] = [
-      ['alias', { Aliases: ['web'] }],
-      ['alias of bob', { Aliases: [`${bob}.web`] }],
+      ['DNS names', { DNSNames: ['web'] }],
       ['MAC', { MacAddress: '02:42:ac:1f:4d:09' }],
       ['IP', { IPAMConfig: { IPv4Address: '172.31.77.9' } }],
     ];
@@ -126,7 +136,7 @@ e2eSuite('tenancy: identities on a shared network', (ctx) => {
     }
     const mac = await as(alice, 'POST', '/containers/create?name=mac', { Image: BUSYBOX_IMAGE, Cmd: ['true'], MacAddress: '02:42:ac:1f:4d:0a', HostConfig: { NetworkMode: sharedName } });
     assert.equal(mac.status, 403, mac.text);
-    // On the daemon: the shared network still holds just the two web containers, with no aliases beyond dockerd's own.
+    // On the daemon: the refused ones never joined the shared network.
     const inspect = await daemon('GET', `/networks/${sharedId}`);
     assert.deepEqual(Object.keys(inspect.json.Containers).sort(), [ids[alice], ids[bob]].sort());
     const c = await daemon('GET', `/containers/${ids[alice]}/json`);

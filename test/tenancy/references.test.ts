@@ -92,3 +92,12 @@ describe('tenancy: other body and query references', () => {
     }
   });
 });
+
+describe('tenancy: aliases on a shared network without name prefixes', () => {
+  it('are refused, since there is no name space to put them in; none pass', async () => {
+    const { scopeSharedEndpoint } = await import('../../src/tenancy/identity.js');
+    const { Names } = await import('../../src/tenancy/names.js');
+    assert.throws(() => scopeSharedEndpoint(j({ Aliases: ['web'] }) as never, 'w', new Names('alice', 'shared')), /no aliases without name prefixes/);
+    assert.deepEqual(scopeSharedEndpoint(j({ Aliases: [] }) as never, 'w', new Names('alice', 'shared')), j({ Aliases: [] }));
+  });
+});

@@ -203,11 +203,17 @@ describe('shared objects: used in create bodies', () => {
     assert.deepEqual(allowed(keyed).body, j({ Image: 'i', NetworkingConfig: { EndpointsConfig: { 'bob.shared-net': {} } }, Labels: { [LABEL]: 'alice' } }));
   });
 
-  it('on a shared network, aliases, MAC and static IP addresses are refused; on an own network they pass', async () => {
+  it('on a shared network, aliases go into the client\'s name space (refused without prefixes)', async () => {
+    const l = () => lookup({ [namePath('alice.web2')]: { status: 200, body: [] } });
+    const v = await go({ op: 'ContainerCreate', query: { name: ['web2'] }, body: { Image: 'i', NetworkingConfig: { EndpointsConfig: { 'bob.shared-net': { Aliases: ['api', 'bob.api'] } } } }, lookup: l() });
+    assert.deepEqual(allowed(v).body, j({ Image: 'i', NetworkingConfig: { EndpointsConfig: { 'bob.shared-net': { Aliases: ['alice.api', 'alice.bob.api'] } } }, Labels: { [LABEL]: 'alice' } }));
+    const c = await go({ op: 'NetworkConnect', params: { id: 'bob.shared-net' }, body: { Container: 'web', EndpointConfig: { Aliases: ['api'] } } });
+    assert.deepEqual(allowed(c).body, j({ Container: A1, EndpointConfig: { Aliases: ['alice.api'] } }));
+  });
+
+  it('on a shared network, DNS names, MAC and static IP addresses are refused; on an own network they pass', async () => {
     const l = () => lookup({ [namePath('alice.web2')]: { status: 200, body: [] } });
     const identities: Record<string, unknown>[] = [
-      { Aliases: ['api'] },
-      { Aliases: ['bob.api'] },
       { DNSNames: ['api'] },
       { MacAddress: '02:42:ac:11:00:02' },
       { IPAMConfig: { IPv4Address: '172.30.0.9' } },
