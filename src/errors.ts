@@ -80,6 +80,8 @@ export const Errors = {
   // Authorization-plugin mode (docs/plugin.md): dockerd asks, Portcullis answers allow or deny.
   PC_PLUGIN_BODY_UNSEEN: def('PC_PLUGIN_BODY_UNSEEN', 403, 'a body the policy must inspect that dockerd did not hand to the authorization plugin whole (chunked on an unpatched dockerd, 1 MiB or more, not application/json, or truncated)'),
   PC_PLUGIN_UNSUPPORTED: def('PC_PLUGIN_UNSUPPORTED', 403, 'a decision that needs the request or the answer rewritten, which an authorization plugin cannot do'),
+  PC_TENANCY_REFERENCE: def('PC_TENANCY_REFERENCE', 403, 'tenancy: a body field dockerd reads as a reference to another object that cannot be pinned within the client\'s own (docs/tenancy.md)'),
+  PC_TENANCY_IDENTITY: def('PC_TENANCY_IDENTITY', 403, 'tenancy: a DNS alias, MAC or static IP address on a network shared between clients, where it could pose as another client\'s container'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof Errors;

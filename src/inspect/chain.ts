@@ -1,6 +1,6 @@
 import type { Operation } from '../catalogue/operation.js';
 import type { JsonValue } from './json-value.js';
-import type { InspectRequest, InspectVerdict, Inspector } from './types.js';
+import type { Confirmed, DaemonAnswer, InspectRequest, InspectVerdict, Inspector } from './types.js';
 
 /**
  * Runs `first`, then `second` on the request as `first` changed it (its pinned path parameters,
@@ -44,8 +44,21 @@ export function chainInspectors(first: Inspector, second: Inspector): Inspector 
                 const inner = eb(v);
                 return inner === null ? null : ea(inner);
               };
+      const ca = a.confirm;
+      const cb = b.confirm;
+      // The later stage undoes first; a refusal stops the earlier one from judging an answer the client will not get.
+      const confirm =
+        ca === undefined
+          ? cb
+          : cb === undefined
+            ? ca
+            : async (answer: DaemonAnswer): Promise<Confirmed> => {
+                const inner = await cb(answer);
+                return inner.ok ? ca(answer) : inner;
+              };
       return {
         allowed: true,
+        ...(confirm === undefined ? {} : { confirm }),
         ...(params === undefined ? {} : { params }),
         ...(query === undefined ? {} : { query }),
         ...(body === undefined ? {} : { body }),

@@ -1,4 +1,5 @@
 import type { Operation } from '../catalogue/operation.js';
+import type { ErrorCode } from '../errors.js';
 import type { JsonValue } from './json-value.js';
 
 /** What a body/pre-flight inspection sees of an allowed request. */
@@ -19,8 +20,11 @@ export interface InspectRequest {
    * Inspectors may return a changed copy to forward instead.
    */
   readonly body: JsonValue | null;
-  /** Reads an object from the daemon on a separate connection (e.g. `/containers/{id}/json`). */
-  lookup(path: string): Promise<{ status: number; body: JsonValue | null }>;
+  /**
+   * Reads an object from the daemon on a separate connection (e.g. `/containers/{id}/json`);
+   * `DELETE` only from a confirm, to undo what the daemon did for a request it then refuses.
+   */
+  lookup(path: string, method?: 'GET' | 'DELETE'): Promise<{ status: number; body: JsonValue | null }>;
 }
 
 export type InspectVerdict =
@@ -39,6 +43,12 @@ export type InspectVerdict =
        * event, anything else is sent instead of it.
        */
       readonly events?: (event: JsonValue) => JsonValue | null;
+      /**
+       * Runs once the daemon has answered, before the client sees the answer (held whole): it
+       * may undo what the daemon did and have the client refused instead. It runs to its end even
+       * when the client leaves, so what it undoes is undone.
+       */
+      readonly confirm?: Confirm;
     }
   | {
       readonly allowed: false;
@@ -57,3 +67,15 @@ export interface Inspector {
   wants(op: Operation): boolean;
   check(req: InspectRequest): InspectVerdict | Promise<InspectVerdict>;
 }
+
+/** The daemon's answer as a confirm sees it. */
+export interface DaemonAnswer {
+  readonly status: number;
+  /** the JSON body, or null when there is none or it is not JSON */
+  readonly body: JsonValue | null;
+}
+
+/** What a confirm decides: pass the answer on, or answer the client with a refusal instead. */
+export type Confirmed = { readonly ok: true } | { readonly ok: false; readonly rule: ErrorCode; readonly status: number; readonly reason: string };
+
+export type Confirm = (answer: DaemonAnswer) => Promise<Confirmed>;

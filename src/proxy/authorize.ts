@@ -3,7 +3,7 @@ import { Errors, type ErrorCode } from '../errors.js';
 import { decodeGoJson, serializeJson } from '../inspect/go-json.js';
 import { schemaFor } from '../inspect/schemas.js';
 import type { JsonValue } from '../inspect/json-value.js';
-import type { InspectVerdict } from '../inspect/types.js';
+import type { Confirm, InspectVerdict } from '../inspect/types.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { retarget, route, type RouteMatch } from '../routing/router.js';
 import type { Lookup } from '../upstream/lookup.js';
@@ -108,6 +108,8 @@ export type Inspected =
       readonly response: ((body: JsonValue) => JsonValue) | null;
       /** filters a successful answer's stream of JSON values (the events stream) one at a time, or null */
       readonly events: ((event: JsonValue) => JsonValue | null) | null;
+      /** judges the daemon's answer before the client gets it (may undo and refuse), or null */
+      readonly confirm: Confirm | null;
     }
   | Refusal;
 
@@ -156,7 +158,11 @@ export async function inspect(
     // would apply what was asked.
     return refuse('PC_INSPECT_FAILED', op.id, 'the answer cannot be both held whole and filtered as a stream', m);
   }
-  if (raw === null) return { allowed: true, body: null, target, response, events };
+  const confirm = verdict.confirm ?? null;
+  if (confirm !== null && events !== null) {
+    return refuse('PC_INSPECT_FAILED', op.id, 'a stream cannot be held whole to be confirmed', m);
+  }
+  if (raw === null) return { allowed: true, body: null, target, response, events, confirm };
   const forwarded = verdict.body ?? body;
-  return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8'), target, response, events };
+  return { allowed: true, body: forwarded === null ? Buffer.alloc(0) : Buffer.from(serializeJson(forwarded), 'utf8'), target, response, events, confirm };
 }

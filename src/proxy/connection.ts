@@ -5,9 +5,11 @@ import { CHUNK_END, ChunkedDecoder, LAST_CHUNK, chunkHeader } from '../http/chun
 import { errorResponse } from '../http/error-response.js';
 import { forwardHead } from '../http/forward-head.js';
 import { parseRequestHead, type RequestHead } from '../http/request-head.js';
+import { confirmAnswer } from '../http/confirm-answer.js';
 import { rewriteJsonResponse } from '../http/rewrite-response.js';
 import { JsonStreamFilter } from '../http/json-stream-filter.js';
 import type { JsonValue } from '../inspect/json-value.js';
+import type { Confirm, Confirmed } from '../inspect/types.js';
 import { streamSchemaFor } from '../inspect/stream-schemas.js';
 import { ResponseTracker, type TrackEvent } from '../http/response-tracker.js';
 import { isRefusal, type ConnectionIdentity, type Refusal as IdentifyRefusal } from '../identity/identify.js';
@@ -110,6 +112,8 @@ interface Exchange {
   stream: JsonStreamFilter | null;
   /** why the daemon could not be reached (an errno code such as EACCES), for the 502's log line */
   errno?: string;
+  /** judges the held answer before the client gets it, or null */
+  confirm: Confirm | null;
 }
 
 type Body =
@@ -232,8 +236,13 @@ export class ClientConnection {
   private onClientClose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.up?.destroy();
-    this.up = null;
+    // An answer being confirmed is heard out (and judged) even without a client: the daemon may be
+    // creating what only the confirm can undo.
+    const confirming = this.ex !== null && this.ex.confirm !== null && this.requestDone && !this.responseDone;
+    if (!confirming) {
+      this.up?.destroy();
+      this.up = null;
+    }
     if (this.ex !== null) this.record();
     this.onClosed(this);
   }
@@ -306,6 +315,7 @@ export class ClientConnection {
       held: null,
       heldSize: 0,
       stream: null,
+      confirm: null,
     };
   }
 
@@ -433,6 +443,10 @@ export class ClientConnection {
     if (result.target !== m.target) this.ex!.path = result.target;
     if (result.response !== null) {
       this.ex!.filter = result.response;
+      this.ex!.held = [];
+    }
+    if (result.confirm !== null) {
+      this.ex!.confirm = result.confirm;
       this.ex!.held = [];
     }
     if (result.events !== null) {
@@ -715,12 +729,44 @@ export class ClientConnection {
     }
     ex.held!.push(Buffer.from(d));
     if (ev.kind !== 'complete') return;
-    const rewritten = rewriteJsonResponse(Buffer.concat(ex.held!, ex.heldSize), ex.filter!, this.headRequest);
+    const held = Buffer.concat(ex.held!, ex.heldSize);
     ex.held = null;
+    if (ex.confirm !== null) {
+      void confirmAnswer(held, ex.confirm).then((c) => this.sendConfirmed(held, c));
+      return;
+    }
+    this.sendHeld(held);
+  }
+
+  /** The confirm's verdict on a held answer: the answer goes on, or a refusal instead (and nothing once the client left). */
+  private sendConfirmed(held: Buffer, c: Confirmed): void {
+    if (this.closed) {
+      this.up?.destroy();
+      this.up = null;
+      return;
+    }
+    if (c.ok) {
+      this.sendHeld(held);
+      return;
+    }
+    const ex = this.ex!;
+    ex.status = c.status;
+    ex.rule = c.rule;
+    ex.decision = 'deny';
+    this.finishHeld(Buffer.from(errorResponse(c.status, `portcullis: ${ex.operation} denied: ${c.reason} (rule ${c.rule})`, false, this.headRequest), 'utf8'));
+  }
+
+  private sendHeld(held: Buffer): void {
+    const ex = this.ex!;
+    const rewritten = ex.filter === null ? held : rewriteJsonResponse(held, ex.filter, this.headRequest);
     if (rewritten === null) {
       this.sendFinal(502, `portcullis: ${ex.operation} failed: the daemon's answer could not be filtered (rule PC_INSPECT_FAILED)`, 'PC_INSPECT_FAILED');
       return;
     }
+    this.finishHeld(rewritten);
+  }
+
+  private finishHeld(rewritten: Buffer): void {
     this.writeClient(rewritten);
     this.responseDone = true;
     if (!this.requestDone) {

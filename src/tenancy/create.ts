@@ -2,7 +2,9 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-v
 import { RESTRICTED_NAME } from './names.js';
 import { hidden, invalidVolumeName } from './refusal.js';
 import { InspectRefusal } from '../inspect/refusal.js';
-import { PREDEFINED_NETWORKS, resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type VolumeEntry } from './resolve.js';
+import { pinEndpoint } from './endpoint.js';
+import { checkSharedMac, scopeSharedEndpoint } from './identity.js';
+import { PREDEFINED_NETWORKS, resolveContainer, resolveNetwork, resolveVolume, type ContainerEntry, type NetworkEntry, type VolumeEntry } from './resolve.js';
 import { visibleNetworks, visibleVolumes, type Owner } from './visible.js';
 
 function malformed(reason: string): never {
@@ -173,11 +175,18 @@ async function rewriteVolumes(hc: JsonObject, owner: Owner): Promise<void> {
 }
 
 /**
- * Network references become the daemon's names of networks the client sees; with name prefixes,
- * the container's own name is added as an alias on each user network it joins, so containers find
- * each other by the names their client gave them.
+ * Network references become the daemon's names of networks the client sees, and every endpoint's
+ * own references are pinned (`endpoint.ts`); with name prefixes, the container's own name is added
+ * as an alias on each user network it joins, so containers find each other by the names their
+ * client gave them.
  */
-async function rewriteNetworks(body: JsonObject, hc: JsonObject | null, owner: Owner, containerName: string | null): Promise<JsonObject> {
+async function rewriteNetworks(
+  body: JsonObject,
+  hc: JsonObject | null,
+  owner: Owner,
+  containerName: string | null,
+  containers: readonly ContainerEntry[],
+): Promise<JsonObject> {
   const mode = hc === null ? undefined : own<JsonValue>(hc, 'NetworkMode');
   const userMode = typeof mode === 'string' && mode !== '' && !mode.startsWith('container:') && !PREDEFINED_NETWORKS.has(mode);
   const ncGiven = own<JsonValue>(body, 'NetworkingConfig');
@@ -186,21 +195,34 @@ async function rewriteNetworks(body: JsonObject, hc: JsonObject | null, owner: O
   if (epGiven !== undefined && epGiven !== null && !isJsonObject(epGiven)) malformed('NetworkingConfig.EndpointsConfig is not an object');
   const endpoints = (epGiven ?? null) as JsonObject | null;
   const keys = endpoints === null ? [] : Object.keys(endpoints);
-  if (!userMode && keys.every((k) => PREDEFINED_NETWORKS.has(k))) return body;
-  const visible = await visibleNetworks(owner);
-  const rawOf = (ref: string): string => {
-    if (PREDEFINED_NETWORKS.has(ref)) return ref;
+  if (!userMode && keys.length === 0) return body;
+  // Predefined networks need no look-up: they are nobody's.
+  const visible = userMode || keys.some((k) => !PREDEFINED_NETWORKS.has(k)) ? await visibleNetworks(owner) : [];
+  const entryOf = (ref: string): NetworkEntry | null => {
+    if (PREDEFINED_NETWORKS.has(ref)) return null;
     const found = resolveNetwork(visible, ref);
     if (found === null) hidden(`network ${ref} not found`, `the body joins network "${ref}", which the client cannot see`);
-    return found.raw;
+    return found;
   };
+  const rawOf = (ref: string): string => entryOf(ref)?.raw ?? ref;
   let out = body;
-  if (userMode && hc !== null) hc['NetworkMode'] = rawOf(mode);
+  if (userMode && hc !== null) {
+    const primary = entryOf(mode);
+    if (primary !== null && !primary.owned) checkSharedMac(body);
+    hc['NetworkMode'] = primary?.raw ?? mode;
+  }
   const alias = owner.names.prefix !== null && containerName !== null ? containerName : null;
-  const withAlias = (ep: JsonValue, network: string): JsonValue => {
-    if (alias === null || PREDEFINED_NETWORKS.has(network)) return ep;
-    if (ep !== null && !isJsonObject(ep)) malformed(`the endpoint settings of network "${network}" are not an object`);
-    const e: JsonObject = { ...(ep ?? {}) };
+  const settle = async (ep: JsonValue, network: string): Promise<JsonValue> => {
+    const entry = entryOf(network);
+    const where = `NetworkingConfig.EndpointsConfig["${network}"]`;
+    const pinned = await pinEndpoint(ep, { owner, network: entry, networks: visible, containers: async () => containers, where });
+    if (entry !== null && !entry.owned) {
+      // Other clients are on it: no unscoped alias (not even the container's name), no fixed addresses.
+      checkSharedMac(out);
+      return scopeSharedEndpoint(pinned, where, owner.names);
+    }
+    if (alias === null || entry === null) return pinned;
+    const e: JsonObject = { ...(pinned ?? {}) };
     const aliases = strings(own(e, 'Aliases'), `the aliases on network "${network}"`);
     if (!aliases.includes(alias)) e['Aliases'] = [...aliases, alias];
     return e;
@@ -208,12 +230,12 @@ async function rewriteNetworks(body: JsonObject, hc: JsonObject | null, owner: O
   if (endpoints !== null && keys.length > 0) {
     const rekeyed: JsonObject = {};
     for (const k of keys) {
-      const raw = rawOf(k);
-      Object.defineProperty(rekeyed, raw, { value: withAlias(endpoints[k] ?? null, k), writable: true, enumerable: true, configurable: true });
+      const value = await settle(endpoints[k] ?? null, k);
+      Object.defineProperty(rekeyed, rawOf(k), { value, writable: true, enumerable: true, configurable: true });
     }
     out = { ...out, NetworkingConfig: { ...(ncGiven as JsonObject), EndpointsConfig: rekeyed } };
-  } else if (userMode && alias !== null && hc !== null) {
-    out = { ...out, NetworkingConfig: { ...((ncGiven ?? {}) as JsonObject), EndpointsConfig: { [hc['NetworkMode'] as string]: withAlias(null, mode) } } };
+  } else if (userMode && alias !== null && hc !== null && entryOf(mode)?.owned === true) {
+    out = { ...out, NetworkingConfig: { ...((ncGiven ?? {}) as JsonObject), EndpointsConfig: { [hc['NetworkMode'] as string]: await settle(null, mode) } } };
   }
   return out;
 }
@@ -224,11 +246,16 @@ async function rewriteNetworks(body: JsonObject, hc: JsonObject | null, owner: O
  * They are rewritten to the daemon's names (the client's name space), and a volume dockerd will
  * create for a mount is created with the owner label.
  */
-export async function rewriteNamedResources(body: JsonObject, owner: Owner, containerName: string | null): Promise<JsonObject> {
+export async function rewriteNamedResources(
+  body: JsonObject,
+  owner: Owner,
+  containerName: string | null,
+  containers: readonly ContainerEntry[],
+): Promise<JsonObject> {
   const given = own<JsonValue>(body, 'HostConfig');
   if (given !== undefined && given !== null && !isJsonObject(given)) malformed('HostConfig is not an object');
   const hc: JsonObject | null = given === undefined || given === null ? null : { ...(given as JsonObject) };
   if (hc !== null) await rewriteVolumes(hc, owner);
   const out = hc === null ? body : { ...body, HostConfig: hc };
-  return rewriteNetworks(out, hc, owner, containerName);
+  return rewriteNetworks(out, hc, owner, containerName, containers);
 }

@@ -1,6 +1,11 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '../inspect/json-value.js';
 import type { InspectRequest, InspectVerdict, Inspector } from '../inspect/types.js';
 import { pinContainerReferences, rewriteNamedResources, withOwnerLabel } from './create.js';
+import { pinEndpoint } from './endpoint.js';
+import { scopeSharedEndpoint } from './identity.js';
+import { checkBuild } from './build.js';
+import { pinConfigFrom } from './network-create.js';
+import { confirmContainerQuota } from './quota.js';
 import { checkEvents, checkList, checkPrune, dataUsageFilter } from './lists.js';
 import type { Tenancy } from './model.js';
 import { Names, presentContainer, presentNetwork, presentVolume, RESTRICTED_NAME } from './names.js';
@@ -33,7 +38,7 @@ const READ_CONTAINER_OPS: ReadonlySet<string> = new Set([
 ]);
 export const VOLUME_OPS: ReadonlySet<string> = new Set(['VolumeInspect', 'VolumeDelete', 'VolumeUpdate']);
 export const NETWORK_OPS: ReadonlySet<string> = new Set(['NetworkInspect', 'NetworkDelete', 'NetworkConnect', 'NetworkDisconnect']);
-const OTHER_OPS = ['ContainerCreate', 'VolumeCreate', 'NetworkCreate', 'ImageCommit', 'SystemDataUsage'];
+const OTHER_OPS = ['ContainerCreate', 'VolumeCreate', 'NetworkCreate', 'ImageCommit', 'SystemDataUsage', 'ImageBuild'];
 
 const WANTED: ReadonlySet<string> = new Set([...CONTAINER_OPS, ...EXEC_OPS, ...FILTERED_OPS, ...VOLUME_OPS, ...NETWORK_OPS, ...OTHER_OPS]);
 
@@ -91,8 +96,9 @@ async function checkContainerCreate(req: InspectRequest, owner: Owner, t: Tenanc
   if (max !== null && owned >= max) throw new InspectRefusal('PC_QUOTA_CONTAINERS', `client "${owner.client}" owns ${owned} containers, the quota is ${max}`);
   await checkNameFree(owner, wanted, visible);
   const labelled = withOwnerLabel(req.body, t.label, owner.client);
-  const named = await rewriteNamedResources(labelled, owner, wanted?.name ?? null);
-  return { allowed: true, body: pinContainerReferences(named, visible), ...renamed(req, wanted) };
+  const named = await rewriteNamedResources(labelled, owner, wanted?.name ?? null, visible);
+  const confirm = max === null ? {} : { confirm: confirmContainerQuota(owner, max) };
+  return { allowed: true, body: pinContainerReferences(named, visible), ...renamed(req, wanted), ...confirm };
 }
 
 async function checkVolumeCreate(req: InspectRequest, owner: Owner, t: Tenancy): Promise<InspectVerdict> {
@@ -111,8 +117,8 @@ async function checkVolumeCreate(req: InspectRequest, owner: Owner, t: Tenancy):
   return { allowed: true, body, response };
 }
 
-function checkNetworkCreate(req: InspectRequest, owner: Owner, t: Tenancy): InspectVerdict {
-  const body = withOwnerLabel(req.body, t.label, owner.client);
+async function checkNetworkCreate(req: InspectRequest, owner: Owner, t: Tenancy): Promise<InspectVerdict> {
+  const body = await pinConfigFrom(withOwnerLabel(req.body, t.label, owner.client), owner);
   const name = body['Name'];
   if (typeof name !== 'string' || name === '') return { allowed: true, body };
   // With prefixes a client could otherwise hold `alice.bridge`, which dockerd would not let it name.
@@ -122,31 +128,38 @@ function checkNetworkCreate(req: InspectRequest, owner: Owner, t: Tenancy): Insp
   return { allowed: true, body: { ...body, Name: owner.names.toDaemon(name) } };
 }
 
-async function checkNetworkConnect(req: InspectRequest, owner: Owner, networkId: string): Promise<InspectVerdict> {
+async function checkNetworkConnect(req: InspectRequest, owner: Owner, network: NetworkEntry, networks: readonly NetworkEntry[]): Promise<InspectVerdict> {
   const body = req.body;
-  if (!isJsonObject(body)) return { allowed: true, params: { id: networkId } };
+  if (!isJsonObject(body)) return { allowed: true, params: { id: network.id } };
   const ref = Object.hasOwn(body, 'Container') ? body['Container'] : undefined;
-  if (typeof ref !== 'string') return { allowed: true, params: { id: networkId } };
-  const c = await pinContainer(owner, ref);
+  if (typeof ref !== 'string') return { allowed: true, params: { id: network.id } };
+  const containers = await visibleContainers(owner);
+  const c = await pinContainer(owner, ref, containers);
   if (!c.owned) sharedReadOnly('container', ref, owner);
   const pinned: JsonObject = { ...body, Container: c.id };
+  if (req.op.id !== 'NetworkConnect') return { allowed: true, params: { id: network.id }, body: pinned };
+  const given = Object.hasOwn(body, 'EndpointConfig') ? body['EndpointConfig'] : undefined;
+  const ctx = { owner, network, networks, containers: async () => containers, where: 'EndpointConfig' };
+  const ep = given === undefined ? null : await pinEndpoint(given, ctx);
+  if (ep !== null) pinned['EndpointConfig'] = ep;
+  if (!network.owned) {
+    // Other clients are on it: no unscoped alias (not even the container's name), no fixed addresses.
+    const scoped = scopeSharedEndpoint(ep, 'EndpointConfig', owner.names);
+    return { allowed: true, params: { id: network.id }, body: scoped === null ? pinned : { ...pinned, EndpointConfig: scoped } };
+  }
   const name = c.names[0]?.slice(1);
-  if (req.op.id === 'NetworkConnect' && owner.names.prefix !== null && name !== undefined && !name.includes('/')) {
+  if (owner.names.prefix !== null && name !== undefined && !name.includes('/')) {
     // As on create: the container keeps answering, on this network too, to the name its client gave.
-    const given = Object.hasOwn(body, 'EndpointConfig') ? body['EndpointConfig'] : undefined;
-    if (given !== undefined && given !== null && !isJsonObject(given)) {
-      throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', 'EndpointConfig is not an object');
-    }
-    const ep: JsonObject = { ...((given ?? {}) as JsonObject) };
-    const aliases = Object.hasOwn(ep, 'Aliases') ? ep['Aliases'] : undefined;
+    const e: JsonObject = { ...(ep ?? {}) };
+    const aliases = Object.hasOwn(e, 'Aliases') ? e['Aliases'] : undefined;
     if (aliases !== undefined && aliases !== null && !(Array.isArray(aliases) && aliases.every((a) => typeof a === 'string'))) {
       throw new InspectRefusal('PC_DENIED_MALFORMED_BODY', 'EndpointConfig.Aliases is not a list of strings');
     }
     const list = (aliases ?? []) as string[];
-    if (!list.includes(name)) ep['Aliases'] = [...list, name];
-    pinned['EndpointConfig'] = ep;
+    if (!list.includes(name)) e['Aliases'] = [...list, name];
+    pinned['EndpointConfig'] = e;
   }
-  return { allowed: true, params: { id: networkId }, body: pinned };
+  return { allowed: true, params: { id: network.id }, body: pinned };
 }
 
 /** Network inspect: a shared network lists only the attached containers the client sees. */
@@ -213,11 +226,12 @@ async function checkRequest(req: InspectRequest, t: Tenancy): Promise<InspectVer
   }
   if (NETWORK_OPS.has(opId)) {
     const ref = req.params['id'] ?? '';
-    const found = resolveNetwork(await visibleNetworks(owner), ref);
+    const networks = await visibleNetworks(owner);
+    const found = resolveNetwork(networks, ref);
     if (found === null) hidden(`network ${ref} not found`, `network "${ref}" is not visible to client "${owner.client}"`);
     // Joining a shared network is using it; removing it is not.
     if (!found.owned && opId === 'NetworkDelete') sharedReadOnly('network', ref, owner);
-    if (opId === 'NetworkConnect' || opId === 'NetworkDisconnect') return checkNetworkConnect(req, owner, found.id);
+    if (opId === 'NetworkConnect' || opId === 'NetworkDisconnect') return checkNetworkConnect(req, owner, found, networks);
     if (opId === 'NetworkInspect') return checkNetworkInspect(owner, found);
     return { allowed: true, params: { id: found.id } };
   }
@@ -238,6 +252,8 @@ async function checkRequest(req: InspectRequest, t: Tenancy): Promise<InspectVer
     }
     case 'SystemDataUsage':
       return { allowed: true, response: dataUsageFilter(owner) };
+    case 'ImageBuild':
+      return checkBuild(req, owner);
   }
   return { allowed: true };
 }

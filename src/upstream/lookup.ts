@@ -2,8 +2,11 @@ import http from 'node:http';
 import { toJsonValue, type JsonValue } from '../inspect/json-value.js';
 import type { Dial } from './dial.js';
 
-/** A read-only request to the daemon, made by Portcullis itself for a pre-flight check. */
-export type Lookup = (path: string) => Promise<{ status: number; body: JsonValue | null }>;
+/**
+ * A request to the daemon made by Portcullis itself: a read for a pre-flight check, or a
+ * `DELETE` that undoes what a refused request created (a container over its owner's quota).
+ */
+export type Lookup = (path: string, method?: 'GET' | 'DELETE') => Promise<{ status: number; body: JsonValue | null }>;
 
 /** Inspect output of a container with many mounts and labels stays well below this. */
 const MAX_LOOKUP_BYTES = 8 * 1024 * 1024;
@@ -14,11 +17,11 @@ const LOOKUP_TIMEOUT_MS = 10_000;
  * stream, and nothing is cached: what is checked is the daemon's state at that moment.
  */
 export function createLookup(dial: Dial, headers: Readonly<Record<string, string>> = {}): Lookup {
-  return (path) =>
+  return (path, method = 'GET') =>
     new Promise((resolve, reject) => {
       const req = http.request(
         {
-          method: 'GET',
+          method,
           path,
           headers: { ...headers, Host: 'docker', Connection: 'close' },
           createConnection: () => dial(),

@@ -141,7 +141,8 @@ describe('shared objects: read-only', () => {
   it('a shared network can be inspected and joined, not removed; an own one can be removed', async () => {
     assert.deepEqual(bare(await go({ op: 'NetworkInspect', params: { id: 'bob.shared-net' } }), { response: true }), { allowed: true, params: { id: NS } });
     for (const op of ['NetworkConnect', 'NetworkDisconnect']) {
-      const body = op === 'NetworkConnect' ? { Container: A1, EndpointConfig: { Aliases: ['web'] } } : { Container: A1 };
+      // Other clients are on a shared network: the container gets no alias there (docs/tenancy.md, identities).
+      const body = { Container: A1 };
       assert.deepEqual(await go({ op, params: { id: 'bob.shared-net' }, body: { Container: 'web' } }), { allowed: true, params: { id: NS }, body: j(body) }, op);
     }
     expectRule(await go({ op: 'NetworkDelete', params: { id: 'bob.shared-net' } }), 'PC_SHARED_READ_ONLY');
@@ -194,13 +195,42 @@ describe('shared objects: used in create bodies', () => {
     assert.ok(!l.calls.includes('/volumes/alice.bob.models'));
   });
 
-  it('a shared network is joined by its daemon name, with the container\'s alias', async () => {
+  it('a shared network is joined by its daemon name, without the container\'s alias (other clients are on it)', async () => {
     const l = lookup({ [namePath('alice.web2')]: { status: 200, body: [] } });
     const v = await go({ op: 'ContainerCreate', query: { name: ['web2'] }, body: { Image: 'i', HostConfig: { NetworkMode: 'bob.shared-net' } }, lookup: l });
-    assert.deepEqual(
-      allowed(v).body,
-      j({ Image: 'i', HostConfig: { NetworkMode: 'bob.shared-net' }, Labels: { [LABEL]: 'alice' }, NetworkingConfig: { EndpointsConfig: { 'bob.shared-net': { Aliases: ['web2'] } } } }),
-    );
+    assert.deepEqual(allowed(v).body, j({ Image: 'i', HostConfig: { NetworkMode: 'bob.shared-net' }, Labels: { [LABEL]: 'alice' } }));
+    const keyed = await go({ op: 'ContainerCreate', query: { name: ['web2'] }, body: { Image: 'i', NetworkingConfig: { EndpointsConfig: { 'bob.shared-net': {} } } }, lookup: l });
+    assert.deepEqual(allowed(keyed).body, j({ Image: 'i', NetworkingConfig: { EndpointsConfig: { 'bob.shared-net': {} } }, Labels: { [LABEL]: 'alice' } }));
+  });
+
+  it('on a shared network, aliases go into the client\'s name space (refused without prefixes)', async () => {
+    const l = () => lookup({ [namePath('alice.web2')]: { status: 200, body: [] } });
+    const v = await go({ op: 'ContainerCreate', query: { name: ['web2'] }, body: { Image: 'i', NetworkingConfig: { EndpointsConfig: { 'bob.shared-net': { Aliases: ['api', 'bob.api'] } } } }, lookup: l() });
+    assert.deepEqual(allowed(v).body, j({ Image: 'i', NetworkingConfig: { EndpointsConfig: { 'bob.shared-net': { Aliases: ['alice.api', 'alice.bob.api'] } } }, Labels: { [LABEL]: 'alice' } }));
+    const c = await go({ op: 'NetworkConnect', params: { id: 'bob.shared-net' }, body: { Container: 'web', EndpointConfig: { Aliases: ['api'] } } });
+    assert.deepEqual(allowed(c).body, j({ Container: A1, EndpointConfig: { Aliases: ['alice.api'] } }));
+  });
+
+  it('on a shared network, DNS names, MAC and static IP addresses are refused; on an own network they pass', async () => {
+    const l = () => lookup({ [namePath('alice.web2')]: { status: 200, body: [] } });
+    const identities: Record<string, unknown>[] = [
+      { DNSNames: ['api'] },
+      { MacAddress: '02:42:ac:11:00:02' },
+      { IPAMConfig: { IPv4Address: '172.30.0.9' } },
+      { IPAMConfig: { IPv6Address: 'fd00::9' } },
+      { IPAMConfig: { LinkLocalIPs: ['169.254.0.9'] } },
+    ];
+    for (const ep of identities) {
+      const create = (net: string) => go({ op: 'ContainerCreate', query: { name: ['web2'] }, body: { Image: 'i', NetworkingConfig: { EndpointsConfig: { [net]: ep } } }, lookup: l() });
+      expectRule(await create('bob.shared-net'), 'PC_TENANCY_IDENTITY');
+      assert.equal((await create('front')).allowed, true, JSON.stringify(ep));
+      const connect = (net: string) => go({ op: 'NetworkConnect', params: { id: net }, body: { Container: 'web', EndpointConfig: ep } });
+      expectRule(await connect('bob.shared-net'), 'PC_TENANCY_IDENTITY');
+      assert.equal((await connect('front')).allowed, true, JSON.stringify(ep));
+    }
+    const mac = (mode: string) => go({ op: 'ContainerCreate', query: { name: ['web2'] }, body: { Image: 'i', MacAddress: '02:42:ac:11:00:02', HostConfig: { NetworkMode: mode } }, lookup: l() });
+    expectRule(await mac('bob.shared-net'), 'PC_TENANCY_IDENTITY');
+    assert.equal((await mac('front')).allowed, true);
   });
 
   it('a shared container can be linked to (pinned), but not entered: its namespaces and volumes stay its own', async () => {
