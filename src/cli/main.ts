@@ -155,12 +155,13 @@ async function serve(args: string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
-  const loaded = load({ file: v.config, listen: v.listen, upstream: v.upstream });
+  const options = { file: v.config, listen: v.listen, upstream: v.upstream };
+  const loaded = load(options);
   if (!loaded) return 1;
   // Loaded lazily so that check, healthcheck and --version do not pay for the proxy's modules:
   // a container healthcheck runs the binary every few seconds.
   const { serveCommand } = await import('./serve.js');
-  await serveCommand(loaded);
+  await serveCommand(loaded, options);
   return 0;
 }
 

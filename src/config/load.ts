@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
@@ -30,6 +31,8 @@ export interface LoadedConfig {
   config: Config;
   /** user and built-in policies, compiled and keyed by name */
   policies: Map<string, CompiledPolicy>;
+  /** lower-case hex SHA-256 of the config text that was loaded, to tell which config decided a request */
+  sha256: string;
 }
 
 export interface ConfigProblem {
@@ -267,7 +270,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     limits: file.limits,
     log: file.log,
   };
-  return { source: name, config, policies };
+  return { source: name, config, policies, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 /** A client name that can prefix container, volume and network names, and whose prefix `<name>.` no other client's contains. */

@@ -18,6 +18,9 @@ export interface DecisionEntry {
   readonly duration_ms: number;
   readonly bytes_in: number;
   readonly bytes_out: number;
+  /** the config generation that decided the request, and the SHA-256 of its text (hot reload) */
+  readonly generation?: number;
+  readonly config_sha256?: string;
 }
 
 export interface DecisionLog {

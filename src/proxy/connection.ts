@@ -32,6 +32,8 @@ export interface ConnectionContext {
   readonly log: DecisionLog;
   /** reads an object from the daemon on a connection of its own, for pre-flight checks */
   readonly lookup: Lookup;
+  /** the config generation deciding requests read now (hot reload); logged with each decision */
+  readonly generation?: { readonly id: number; readonly sha256: string };
 }
 
 const enum Phase {
@@ -108,6 +110,8 @@ interface Exchange {
   heldSize: number;
   /** filters the answer's stream of JSON values (events) as it passes, or null */
   stream: JsonStreamFilter | null;
+  /** the config generation that decided this request */
+  readonly generation: { readonly id: number; readonly sha256: string } | undefined;
 }
 
 type Body =
@@ -304,6 +308,7 @@ export class ClientConnection {
       held: null,
       heldSize: 0,
       stream: null,
+      generation: this.ctx.generation,
     };
   }
 
@@ -597,6 +602,7 @@ export class ClientConnection {
       duration_ms: Math.round((performance.now() - ex.start) * 1000) / 1000,
       bytes_in: ex.bytesIn,
       bytes_out: ex.bytesOut,
+      ...(ex.generation !== undefined ? { generation: ex.generation.id, config_sha256: ex.generation.sha256 } : {}),
     });
   }
 
