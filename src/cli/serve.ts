@@ -7,9 +7,9 @@ import { watchConfigFile } from '../reload/watch.js';
  * Runs until SIGTERM or SIGINT, then shuts down gracefully and exits. SIGHUP, or a change of the
  * config file, reloads the whole config (docs/operations.md); TLS files are re-read with it.
  */
-export async function serveCommand(loaded: LoadedConfig, loadOptions: LoadOptions = {}): Promise<void> {
+export async function serveCommand(loaded: LoadedConfig, loadOptions: LoadOptions = {}, version = 'unknown'): Promise<void> {
   const logger = createLogger(loaded.config.log.level);
-  const proxy = await startProxy(loaded, logger, loadOptions);
+  const proxy = await startProxy(loaded, logger, { loadOptions, version });
   let stopping = false;
   const watcher =
     loadOptions.file === undefined

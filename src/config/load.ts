@@ -247,6 +247,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     else src.at(src.locate(['listeners', i, 'address']).offset, ['listeners', i, 'address'], message);
   });
 
+  const admin = file.admin;
+  const ephemeral = admin?.address.kind === 'tcp' && admin.address.port === 0;
+  if (admin !== undefined && !ephemeral && listeners.some((l) => sameAddress(l.address, admin.address))) {
+    src.at(src.locate(['admin', 'address']).offset, ['admin', 'address'], 'is also the address of a listener; the admin listener needs its own');
+  }
+
   const clients = resolveClients(file, src);
 
   let policies = new Map<string, CompiledPolicy>();
@@ -269,6 +275,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     ...(file.defaultClient !== undefined ? { defaultClient: file.defaultClient } : {}),
     limits: file.limits,
     log: file.log,
+    ...(file.admin !== undefined ? { admin: file.admin } : {}),
   };
   return { source: name, config, policies, sha256: createHash('sha256').update(text).digest('hex') };
 }

@@ -69,6 +69,14 @@ export interface Config {
   defaultClient?: string;
   limits: { minApiVersion: string; maxHeaderBytes: number; maxBodyBytes: number; shutdownGraceMs: number };
   log: { decisions: boolean; level: 'debug' | 'info' | 'warn' | 'error' };
+  /** the operator's listener (metrics, health, readiness, policy); never the Docker API */
+  admin?: AdminConfig;
+}
+
+export interface AdminConfig {
+  address: Address;
+  /** how long /readyz waits for the daemon's answer to _ping */
+  readyTimeoutMs: number;
 }
 
 /*
@@ -251,6 +259,7 @@ export const fileSchema = z
     // prefault rather than default: a default is returned as is, but the inner defaults must be filled in.
     limits: limits.prefault({}),
     log: log.prefault({}),
+    admin: z.strictObject({ address: address('listen'), readyTimeoutMs: integer(1, 60_000).default(2000) }).optional(),
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>();

@@ -173,6 +173,11 @@ export class ClientConnection {
     return this.phase === Phase.Raw || (this.ex !== null && this.ex.longLived);
   }
 
+  /** the operation of the long-lived stream in progress (metrics), or null */
+  get streamOperation(): string | null {
+    return this.streaming ? (this.ex?.operation ?? null) : null;
+  }
+
   get busy(): boolean {
     return this.ex !== null;
   }

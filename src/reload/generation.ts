@@ -27,10 +27,17 @@ export interface Generation {
   readonly log: DecisionLog;
 }
 
+export interface GenerationHooks {
+  /** a connection to the daemon failed (errno such as ECONNREFUSED, or the error's message) */
+  upstreamError?(errno: string): void;
+}
+
+export type BuildGeneration = (id: number, loaded: LoadedConfig) => Promise<Generation>;
+
 /** Builds a generation; throws when something outside the file (e.g. an upstream TLS file) is unusable. */
-export async function buildGeneration(id: number, loaded: LoadedConfig, logger: Logger): Promise<Generation> {
+export async function buildGeneration(id: number, loaded: LoadedConfig, logger: Logger, hooks: GenerationHooks = {}): Promise<Generation> {
   const { config } = loaded;
-  const dial = createDial(config.upstream);
+  const dial = observedDial(createDial(config.upstream), hooks);
   const identifier = await createIdentifier(config, {
     onError: (host, error) => logger.warn({ host, error: String(error) }, 'source hostname did not resolve; it matches no one until it does'),
   });
@@ -54,4 +61,14 @@ export function policiesInUse(config: Config): Set<string> {
   for (const l of config.listeners) if (l.policy !== undefined) names.add(l.policy);
   for (const c of config.clients) names.add(c.policy);
   return names;
+}
+
+function observedDial(dial: Dial, hooks: GenerationHooks): Dial {
+  const onError = hooks.upstreamError;
+  if (onError === undefined) return dial;
+  return (onread) => {
+    const socket = dial(onread);
+    socket.once('error', (error: NodeJS.ErrnoException) => onError(error.code ?? 'unknown'));
+    return socket;
+  };
 }

@@ -1,6 +1,7 @@
+import { formatAddress } from '../config/address.js';
 import { ConfigError, formatProblem, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
-import { buildGeneration, policiesInUse, type Generation } from './generation.js';
+import { policiesInUse, type BuildGeneration, type Generation } from './generation.js';
 import { ListenerError, type ListenerSet } from './listeners.js';
 import type { Runtime } from './runtime.js';
 
@@ -19,6 +20,7 @@ export class Reloader {
   constructor(
     private readonly options: LoadOptions,
     private readonly runtime: Runtime,
+    private readonly build: BuildGeneration,
     private readonly listeners: ListenerSet,
     private readonly logger: Logger,
     private readonly onResult: (result: ReloadResult) => void = () => {},
@@ -47,7 +49,7 @@ export class Reloader {
 
     let next: Generation;
     try {
-      next = await buildGeneration(current.id + 1, loaded, this.logger);
+      next = await this.build(current.id + 1, loaded);
     } catch (error) {
       this.logger.error({ trigger, file: loaded.source, error: (error as Error).message }, 'config error');
       return this.failed(trigger, current, (error as Error).message);
@@ -65,6 +67,10 @@ export class Reloader {
     change.commit();
     current.identifier.close();
     this.logger.level = next.config.log.level;
+    const adminAddress = (g: Generation): string | null => (g.config.admin === undefined ? null : formatAddress(g.config.admin.address));
+    if (adminAddress(next) !== adminAddress(current)) {
+      this.logger.warn({ generation: next.id }, 'the admin listener is bound at start: a change of its address takes effect at the next restart');
+    }
     warnUnrestricted(next, this.logger);
     this.logger.info(
       { trigger, generation: next.id, config_sha256: next.sha256, previous: current.id, listeners: { added: change.added, removed: change.removed, changed: change.changed } },

@@ -1,4 +1,5 @@
 import type { ConnectionFacts, ConnectionIdentity, IdentifyResult } from '../identity/identify.js';
+import type { DecisionEntry } from '../log/decision-log.js';
 import type { ConnectionContext } from '../proxy/connection.js';
 import type { Generation } from './generation.js';
 
@@ -11,7 +12,11 @@ import type { Generation } from './generation.js';
 export class Runtime {
   private gen: Generation;
 
-  constructor(initial: Generation) {
+  /** `observe` sees every decision, logged or not (metrics) */
+  constructor(
+    initial: Generation,
+    private readonly observe: (entry: DecisionEntry) => void = () => {},
+  ) {
     this.gen = initial;
   }
 
@@ -46,8 +51,11 @@ export class Runtime {
       get maxBodyBytes() {
         return runtime.gen.config.limits.maxBodyBytes;
       },
-      get log() {
-        return runtime.gen.log;
+      log: {
+        record(entry) {
+          runtime.gen.log.record(entry);
+          runtime.observe(entry);
+        },
       },
       get lookup() {
         return runtime.gen.lookup;

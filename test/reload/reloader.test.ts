@@ -58,7 +58,7 @@ describe('Reloader', () => {
       socket.destroy();
     }, silent);
     await set.start(loaded.config.listeners);
-    reloader = new Reloader({ file, env: {} }, runtime, set, silent, (r) => results.push(r));
+    reloader = new Reloader({ file, env: {} }, runtime, (id, l) => buildGeneration(id, l, silent), set, silent, (r) => results.push(r));
   });
   after(async () => {
     set.close();
