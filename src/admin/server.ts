@@ -2,7 +2,7 @@ import http from 'node:http';
 import { formatAddress, type Address } from '../config/address.js';
 import { listen } from '../listener/listen.js';
 import type { Logger } from '../log/logger.js';
-import { policiesInUse } from '../reload/generation.js';
+import { policiesInUse, policyMode } from '../reload/generation.js';
 import type { Runtime } from '../reload/runtime.js';
 import type { Metrics } from './metrics.js';
 import { pingDaemon } from './ping.js';
@@ -58,7 +58,7 @@ export async function startAdmin(address: Address, runtime: Runtime, metrics: Me
           sha256: gen.sha256,
           source: gen.source,
           loadedAt: gen.loadedAt.toISOString(),
-          policies: [...names].sort().map((name) => ({ name, mode: 'enforce', builtin: !(name in gen.config.policies) })),
+          policies: [...names].sort().map((name) => ({ name, mode: policyMode(gen.config, name), builtin: !(name in gen.config.policies) })),
         });
         return;
       }

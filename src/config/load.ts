@@ -276,6 +276,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     limits: file.limits,
     log: file.log,
     ...(file.admin !== undefined ? { admin: file.admin } : {}),
+    mode: file.mode,
   };
   return { source: name, config, policies, sha256: createHash('sha256').update(text).digest('hex') };
 }

@@ -71,6 +71,8 @@ export interface Config {
   log: { decisions: boolean; level: 'debug' | 'info' | 'warn' | 'error' };
   /** the operator's listener (metrics, health, readiness, policy); never the Docker API */
   admin?: AdminConfig;
+  /** the mode of policies that do not set one (docs/operations.md) */
+  mode: 'enforce' | 'audit';
 }
 
 export interface AdminConfig {
@@ -160,7 +162,7 @@ const rule = z
   });
 
 const policy = z
-  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional(), redact: redactionSchema.optional(), mutate: mutationSchema.optional(), visibility: visibilitySchema.optional(), images: imagesSchema.optional() })
+  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional(), redact: redactionSchema.optional(), mutate: mutationSchema.optional(), visibility: visibilitySchema.optional(), images: imagesSchema.optional(), mode: z.enum(['enforce', 'audit']).optional() })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.rules.forEach((r, i) => {
@@ -260,6 +262,7 @@ export const fileSchema = z
     limits: limits.prefault({}),
     log: log.prefault({}),
     admin: z.strictObject({ address: address('listen'), readyTimeoutMs: integer(1, 60_000).default(2000) }).optional(),
+    mode: z.enum(['enforce', 'audit']).default('enforce'),
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>();

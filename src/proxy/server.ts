@@ -43,7 +43,7 @@ export async function startProxy(loaded: LoadedConfig, logger: Logger, options: 
         options.version ?? 'unknown',
       );
   const build: BuildGeneration = (id, l) => buildGeneration(id, l, logger, metrics === undefined ? {} : { upstreamError: (errno) => metrics.upstreamError(errno) });
-  runtime = new Runtime(await build(1, loaded), metrics === undefined ? undefined : (e) => metrics.request(e, 'enforce'));
+  runtime = new Runtime(await build(1, loaded), metrics === undefined ? undefined : (e) => metrics.request(e, e.mode ?? 'enforce'));
   const rt = runtime;
   const contexts = new Map<string, ConnectionContext>();
   const listeners = new ListenerSet((listener, socket) => {

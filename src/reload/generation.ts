@@ -72,3 +72,8 @@ function observedDial(dial: Dial, hooks: GenerationHooks): Dial {
     return socket;
   };
 }
+
+/** A policy's own mode, else the config's default. */
+export function policyMode(config: Config, policy: string): 'enforce' | 'audit' {
+  return config.policies[policy]?.mode ?? config.mode;
+}

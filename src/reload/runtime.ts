@@ -1,7 +1,7 @@
 import type { ConnectionFacts, ConnectionIdentity, IdentifyResult } from '../identity/identify.js';
 import type { DecisionEntry } from '../log/decision-log.js';
 import type { ConnectionContext } from '../proxy/connection.js';
-import type { Generation } from './generation.js';
+import { policyMode, type Generation } from './generation.js';
 
 /**
  * The generation in force, swapped in one assignment by a reload. Connections never hold a
@@ -63,6 +63,7 @@ export class Runtime {
       get generation() {
         return runtime.gen;
       },
+      modeOf: (policy) => policyMode(runtime.gen.config, policy),
     };
   }
 
