@@ -8,7 +8,7 @@ import { watchConfigFile } from '../reload/watch.js';
  * config file, reloads the whole config (docs/operations.md); TLS files are re-read with it.
  */
 export async function serveCommand(loaded: LoadedConfig, loadOptions: LoadOptions = {}, version = 'unknown'): Promise<void> {
-  const logger = createLogger(loaded.config.log.level);
+  const { logger, reopen } = createLogger(loaded.config.log.level, loaded.config.log.file);
   const proxy = await startProxy(loaded, logger, { loadOptions, version });
   let stopping = false;
   const watcher =
@@ -35,6 +35,8 @@ export async function serveCommand(loaded: LoadedConfig, loadOptions: LoadOption
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
-    if (!stopping) void proxy.reload('SIGHUP');
+    if (stopping) return;
+    reopen();
+    void proxy.reload('SIGHUP');
   });
 }

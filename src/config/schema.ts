@@ -68,7 +68,8 @@ export interface Config {
   /** the client of requests nothing else recognises */
   defaultClient?: string;
   limits: { minApiVersion: string; maxHeaderBytes: number; maxBodyBytes: number; shutdownGraceMs: number };
-  log: { decisions: boolean; level: 'debug' | 'info' | 'warn' | 'error' };
+  /** decisions: which requests get a decision line; file: where all lines go instead of stdout */
+  log: { decisions: 'all' | 'denied' | 'none'; level: 'debug' | 'info' | 'warn' | 'error'; file?: string };
   /** the operator's listener (metrics, health, readiness, policy); never the Docker API */
   admin?: AdminConfig;
   /** the mode of policies that do not set one (docs/operations.md) */
@@ -243,8 +244,13 @@ const limits = z.strictObject({
 });
 
 const log = z.strictObject({
-  decisions: boolean.default(true),
+  // true and false are the older spelling of all and none.
+  decisions: z
+    .enum(['all', 'denied', 'none', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE'], 'must be all, denied or none')
+    .transform((s): 'all' | 'denied' | 'none' => (s === 'all' || s === 'denied' || s === 'none' ? s : s.toLowerCase() === 'true' ? 'all' : 'none'))
+    .default('all'),
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  file: nonEmpty.optional(),
 });
 
 /**

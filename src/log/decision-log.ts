@@ -32,8 +32,16 @@ export interface DecisionLog {
   record(entry: DecisionEntry): void;
 }
 
-export function decisionLog(logger: Logger, enabled: boolean): DecisionLog {
-  if (!enabled) return { record() {} };
+/** `which`: every request, only those refused (deny and would_deny), or none (metrics still count them). */
+export function decisionLog(logger: Logger, which: 'all' | 'denied' | 'none'): DecisionLog {
+  if (which === 'none') return { record() {} };
+  if (which === 'denied') {
+    return {
+      record(entry) {
+        if (entry.decision !== 'allow') logger.info(entry, 'request');
+      },
+    };
+  }
   return {
     record(entry) {
       logger.info(entry, 'request');

@@ -67,6 +67,9 @@ export class Reloader {
     change.commit();
     current.identifier.close();
     this.logger.level = next.config.log.level;
+    if (next.config.log.file !== current.config.log.file) {
+      this.logger.warn({ generation: next.id }, 'the log file is opened at start: a change of log.file takes effect at the next restart');
+    }
     const adminAddress = (g: Generation): string | null => (g.config.admin === undefined ? null : formatAddress(g.config.admin.address));
     if (adminAddress(next) !== adminAddress(current)) {
       this.logger.warn({ generation: next.id }, 'the admin listener is bound at start: a change of its address takes effect at the next restart');
