@@ -13,8 +13,11 @@ export function reachableAddress(address: Address): Address {
   return address;
 }
 
-/** Sends `GET /_ping` and reports whether the answer is 200. Never rejects. */
-export function healthcheck(address: Address, timeoutMs: number): Promise<HealthResult> {
+/**
+ * Sends `GET path` (`/_ping` through a proxy listener, `/readyz` on the admin listener) and reports
+ * whether the answer is 200. Never rejects.
+ */
+export function healthcheck(address: Address, timeoutMs: number, path = '/_ping'): Promise<HealthResult> {
   const target = formatAddress(address);
   if (address.kind === 'tcp' && address.port === 0) {
     return Promise.resolve({ ok: false, reason: `${target}: the listener uses an ephemeral port; pass --address` });
@@ -23,7 +26,7 @@ export function healthcheck(address: Address, timeoutMs: number): Promise<Health
     const req = request({
       ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
       method: 'GET',
-      path: '/_ping',
+      path,
       // No keep-alive: the process should exit as soon as the answer is in.
       agent: false,
       headers: { connection: 'close' },

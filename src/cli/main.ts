@@ -60,8 +60,9 @@ Options:
 const HEALTHCHECK_USAGE = `\
 Usage: portcullis healthcheck [--config FILE] [--address ADDR] [--timeout MS]
 
-Send GET /_ping to the first listener of the config (or to ADDR). Exits 0 when the
-answer is 200, else prints why and exits 1.
+Send GET /_ping to the first listener of the config (or to ADDR); when the config has an
+admin listener, send GET /readyz there instead. Exits 0 when the answer is 200, else
+prints why and exits 1.
 
 Options:
   --config FILE    YAML config file (default: the built-in config)
@@ -194,12 +195,13 @@ async function serve(args: string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
-  const loaded = load({ file: v.config, listen: v.listen, upstream: v.upstream });
+  const options = { file: v.config, listen: v.listen, upstream: v.upstream };
+  const loaded = load(options);
   if (!loaded) return 1;
   // Loaded lazily so that check, healthcheck and --version do not pay for the proxy's modules:
   // a container healthcheck runs the binary every few seconds.
   const { serveCommand } = await import('./serve.js');
-  await serveCommand(loaded);
+  await serveCommand(loaded, options, version());
   return 0;
 }
 
@@ -253,6 +255,7 @@ async function health(args: string[]): Promise<number> {
   }
   const timeout = Number(timeoutText);
   let address: Address;
+  let path = '/_ping';
   if (v.address !== undefined) {
     try {
       address = parseAddress(v.address, 'connect');
@@ -263,10 +266,13 @@ async function health(args: string[]): Promise<number> {
   } else {
     const loaded = load({ file: v.config });
     if (!loaded) return 1;
+    // The admin listener asks for no credentials, which token- and mTLS-gated listeners would.
+    const admin = loaded.config.admin?.address;
+    if (admin !== undefined) path = '/readyz';
     // loadConfig guarantees at least one listener.
-    address = reachableAddress(loaded.config.listeners[0]!.address);
+    address = reachableAddress(admin ?? loaded.config.listeners[0]!.address);
   }
-  const result = await healthcheck(address, timeout);
+  const result = await healthcheck(address, timeout, path);
   if (result.ok) return 0;
   process.stderr.write(`unhealthy: ${result.reason}\n`);
   return 1;

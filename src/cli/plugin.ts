@@ -16,7 +16,7 @@ export interface PluginCommandOptions {
 /** Serves the authorization plugin until SIGTERM or SIGINT; the socket is removed on the way out. */
 export async function pluginCommand(loaded: LoadedConfig, opts: PluginCommandOptions): Promise<void> {
   const { config } = loaded;
-  const logger = createLogger(config.log.level);
+  const { logger } = createLogger(config.log.level, config.log.file);
   const self = createSelfMarker();
   const lookup = createLookup(createDial(config.upstream), self.headers);
   const authorizer = createAuthorizer(loaded, { lookup, self, ...(opts.anonymousClient !== undefined ? { anonymousClient: opts.anonymousClient } : {}) });

@@ -1,44 +1,49 @@
-import type { Config } from '../config/schema.js';
-import { reloadTlsListeners } from '../listener/listen.js';
+import type { LoadedConfig, LoadOptions } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
-import type { CompiledPolicy } from '../policy/types.js';
 import { startProxy } from '../proxy/server.js';
+import { watchConfigFile } from '../reload/watch.js';
 import { formatAddress } from '../config/address.js';
 import { probeUpstream } from '../upstream/probe.js';
 
-export interface Loaded {
-  readonly config: Config;
-  readonly policies: ReadonlyMap<string, CompiledPolicy>;
-}
-
-/** Runs until SIGTERM or SIGINT, then shuts down gracefully and exits; SIGHUP reloads TLS files. */
-export async function serveCommand(loaded: Loaded): Promise<void> {
-  const { config, policies } = loaded;
-  const logger = createLogger(config.log.level);
-  const proxy = await startProxy(config, policies, logger);
+/**
+ * Runs until SIGTERM or SIGINT, then shuts down gracefully and exits. SIGHUP, or a change of the
+ * config file, reloads the whole config (docs/operations.md); TLS files are re-read with it.
+ */
+export async function serveCommand(loaded: LoadedConfig, loadOptions: LoadOptions = {}, version = 'unknown'): Promise<void> {
+  const { logger, reopen } = createLogger(loaded.config.log.level, loaded.config.log.file);
+  const proxy = await startProxy(loaded, logger, { loadOptions, version });
+  const upstream = loaded.config.upstream.address;
   // Not awaited: the proxy serves (and answers 502) whatever the probe finds.
-  void probeUpstream(config.upstream.address).then((r) => {
-    if (!r.ok) logger.error({ upstream: formatAddress(config.upstream.address), errno: r.errno }, r.message ?? 'upstream unreachable');
+  void probeUpstream(upstream).then((r) => {
+    if (!r.ok) logger.error({ upstream: formatAddress(upstream), errno: r.errno }, r.message ?? 'upstream unreachable');
   });
   let stopping = false;
+  const watcher =
+    loadOptions.file === undefined
+      ? undefined
+      : watchConfigFile(
+          loadOptions.file,
+          () => {
+            if (!stopping) void proxy.reload('file');
+          },
+          (error) => logger.error({ file: loadOptions.file, error: error.message }, 'config file watch failed; SIGHUP still reloads'),
+        );
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, graceMs: config.limits.shutdownGraceMs }, 'shutting down');
-    void proxy.shutdown(config.limits.shutdownGraceMs).then(() => {
+    watcher?.close();
+    const graceMs = proxy.runtime.current.config.limits.shutdownGraceMs;
+    logger.info({ signal, graceMs }, 'shutting down');
+    void proxy.shutdown(graceMs).then(() => {
       logger.info('stopped');
       logger.flush(() => process.exit(0));
     });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // SIGHUP re-reads the certificates and keys of TLS listeners (e.g. after a renewal); connections
-  // already established keep theirs. A listener whose new files are broken keeps the old ones.
   process.on('SIGHUP', () => {
     if (stopping) return;
-    const results = reloadTlsListeners();
-    const reloaded = results.filter((r) => r.error === undefined).map((r) => r.listener);
-    for (const f of results) if (f.error !== undefined) logger.error({ listener: f.listener, error: f.error }, 'tls reload failed');
-    if (reloaded.length > 0 || results.length === 0) logger.info({ listeners: reloaded }, 'tls reloaded');
+    reopen();
+    void proxy.reload('SIGHUP');
   });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
@@ -34,6 +35,8 @@ export interface LoadedConfig {
   config: Config;
   /** user and built-in policies, compiled and keyed by name */
   policies: Map<string, CompiledPolicy>;
+  /** lower-case hex SHA-256 of the config text that was loaded, to tell which config decided a request */
+  sha256: string;
 }
 
 export interface ConfigProblem {
@@ -255,6 +258,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     else src.at(src.locate(['listeners', i, 'address']).offset, ['listeners', i, 'address'], message);
   });
 
+  const admin = file.admin;
+  const ephemeral = admin?.address.kind === 'tcp' && admin.address.port === 0;
+  if (admin !== undefined && !ephemeral && listeners.some((l) => sameAddress(l.address, admin.address))) {
+    src.at(src.locate(['admin', 'address']).offset, ['admin', 'address'], 'is also the address of a listener; the admin listener needs its own');
+  }
+
   const clients = resolveClients(file, src);
 
   let policies = new Map<string, CompiledPolicy>();
@@ -281,8 +290,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     ...(file.defaultClient !== undefined ? { defaultClient: file.defaultClient } : {}),
     limits: file.limits,
     log: file.log,
+    ...(file.admin !== undefined ? { admin: file.admin } : {}),
+    mode: file.mode,
   };
-  return { source: name, config, policies };
+  return { source: name, config, policies, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 /** A client name that can prefix container, volume and network names, and whose prefix `<name>.` no other client's contains. */

@@ -68,7 +68,18 @@ export interface Config {
   /** the client of requests nothing else recognises */
   defaultClient?: string;
   limits: { minApiVersion: string; maxHeaderBytes: number; maxBodyBytes: number; shutdownGraceMs: number };
-  log: { decisions: boolean; level: 'debug' | 'info' | 'warn' | 'error' };
+  /** decisions: which requests get a decision line; file: where all lines go instead of stdout */
+  log: { decisions: 'all' | 'denied' | 'none'; level: 'debug' | 'info' | 'warn' | 'error'; file?: string };
+  /** the operator's listener (metrics, health, readiness, policy); never the Docker API */
+  admin?: AdminConfig;
+  /** the mode of policies that do not set one (docs/operations.md) */
+  mode: 'enforce' | 'audit';
+}
+
+export interface AdminConfig {
+  address: Address;
+  /** how long /readyz waits for the daemon's answer to _ping */
+  readyTimeoutMs: number;
 }
 
 /*
@@ -152,7 +163,7 @@ const rule = z
   });
 
 const policy = z
-  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional(), redact: redactionSchema.optional(), mutate: mutationSchema.optional(), visibility: visibilitySchema.optional(), images: imagesSchema.optional() })
+  .strictObject({ extends: nonEmpty.optional(), rules: z.array(rule).default([]), constraints: constraintsSchema.optional(), tenancy: tenancySchema.optional(), redact: redactionSchema.optional(), mutate: mutationSchema.optional(), visibility: visibilitySchema.optional(), images: imagesSchema.optional(), mode: z.enum(['enforce', 'audit']).optional() })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.rules.forEach((r, i) => {
@@ -233,8 +244,13 @@ const limits = z.strictObject({
 });
 
 const log = z.strictObject({
-  decisions: boolean.default(true),
+  // true and false are the older spelling of all and none.
+  decisions: z
+    .enum(['all', 'denied', 'none', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE'], 'must be all, denied or none')
+    .transform((s): 'all' | 'denied' | 'none' => (s === 'all' || s === 'denied' || s === 'none' ? s : s.toLowerCase() === 'true' ? 'all' : 'none'))
+    .default('all'),
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  file: nonEmpty.optional(),
 });
 
 /**
@@ -251,6 +267,8 @@ export const fileSchema = z
     // prefault rather than default: a default is returned as is, but the inner defaults must be filled in.
     limits: limits.prefault({}),
     log: log.prefault({}),
+    admin: z.strictObject({ address: address('listen'), readyTimeoutMs: integer(1, 60_000).default(2000) }).optional(),
+    mode: z.enum(['enforce', 'audit']).default('enforce'),
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>();

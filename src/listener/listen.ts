@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import type tls from 'node:tls';
-import { formatAddress, type Address } from '../config/address.js';
+import type { Address } from '../config/address.js';
 import { STREAM_BUFFER } from '../upstream/dial.js';
 import { TlsListener, type TlsSpec } from './tls.js';
 
@@ -14,8 +14,6 @@ export interface ListenSpec {
   readonly group?: string;
   /** serve TLS (mutual TLS with `clientCA`) instead of plain HTTP */
   readonly tls?: TlsSpec;
-  /** the listener's name, reported by `reloadTlsListeners` */
-  readonly name?: string;
 }
 
 export interface ListenHooks {
@@ -31,27 +29,6 @@ export interface Listening {
   readonly address: Address;
   /** set for a TLS listener: `reload()` re-reads its files */
   readonly tls?: TlsListener;
-}
-
-/** The TLS listeners currently bound, for SIGHUP. */
-const tlsListeners = new Map<TlsListener, string>();
-
-/**
- * Re-reads the certificate, key and client CA of every bound TLS listener. A listener whose files
- * are broken keeps its previous ones and is reported with the error; the others are reloaded.
- * Connections already established are not touched.
- */
-export function reloadTlsListeners(): Array<{ listener: string; error?: string }> {
-  const results: Array<{ listener: string; error?: string }> = [];
-  for (const [l, name] of tlsListeners) {
-    try {
-      l.reload();
-      results.push({ listener: name });
-    } catch (error) {
-      results.push({ listener: name, error: (error as Error).message });
-    }
-  }
-  return results;
 }
 
 /**
@@ -70,13 +47,10 @@ export async function listen(spec: ListenSpec, onConnection: (socket: net.Socket
       hooks.onTlsClientError?.(refusalReason(error, socket), socket);
       socket.destroy();
     });
-    const registered = tlsListener;
-    server.once('close', () => tlsListeners.delete(registered));
   } else {
     server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false, highWaterMark: STREAM_BUFFER }, onConnection);
   }
   const bound = await bind(server, spec);
-  if (tlsListener !== undefined) tlsListeners.set(tlsListener, spec.name ?? formatAddress(bound));
   return { server, address: bound, ...(tlsListener !== undefined ? { tls: tlsListener } : {}) };
 }
 

@@ -7,9 +7,10 @@ export type Logger = pino.Logger;
  * so a log shipper needs one input. Writes are asynchronous so a burst of requests costs
  * a few coalesced write(2) calls instead of one each.
  */
-export function createLogger(level: string): Logger {
-  const destination = pino.destination({ dest: 1, sync: false });
-  return pino(
+export function createLogger(level: string, file?: string): { logger: Logger; reopen(): void } {
+  // A file is opened for appending and reopened on SIGHUP, so logrotate can move it away.
+  const destination = pino.destination({ dest: file ?? 1, sync: false, ...(file !== undefined ? { mkdir: true, append: true } : {}) });
+  const logger = pino(
     {
       level,
       base: undefined,
@@ -18,4 +19,5 @@ export function createLogger(level: string): Logger {
     },
     destination,
   );
+  return { logger, reopen: () => file !== undefined && destination.reopen() };
 }

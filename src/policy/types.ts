@@ -46,6 +46,8 @@ export interface PolicySpec {
   readonly mutate?: MutationOverrides;
   /** Image reference allowlist (docs/images.md): the nearest policy along the chain with `allow` decides. */
   readonly images?: ImageOverrides;
+  /** audit forwards what enforce would refuse and logs it as would_deny (docs/operations.md); default: the config's `mode` */
+  readonly mode?: 'enforce' | 'audit';
 }
 
 /** What the policy engine sees of a request. */

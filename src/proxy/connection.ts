@@ -20,6 +20,7 @@ import type { Dial } from '../upstream/dial.js';
 import type { Lookup } from '../upstream/lookup.js';
 import type { RouteMatch } from '../routing/router.js';
 import { admit, inspect, refusal, type Refusal } from './authorize.js';
+import { auditAdmit, auditable, type PolicyMode } from '../audit/mode.js';
 
 /** Everything a client connection needs from the listener that accepted it. */
 export interface ConnectionContext {
@@ -34,6 +35,10 @@ export interface ConnectionContext {
   readonly log: DecisionLog;
   /** reads an object from the daemon on a connection of its own, for pre-flight checks */
   readonly lookup: Lookup;
+  /** the config generation deciding requests read now (hot reload); logged with each decision */
+  readonly generation?: { readonly id: number; readonly sha256: string };
+  /** a policy's mode (docs/operations.md); enforce when absent */
+  modeOf?(policy: string): PolicyMode;
 }
 
 const enum Phase {
@@ -98,8 +103,11 @@ interface Exchange {
   readonly method: string;
   path: string;
   operation: string | null;
-  decision: 'allow' | 'deny';
+  decision: 'allow' | 'deny' | 'would_deny';
   rule: string | null;
+  /** the refusal message of a denied (or, in audit mode, would-be denied) request */
+  reason: string | null;
+  mode: PolicyMode;
   status: number;
   bytesIn: number;
   bytesOut: number;
@@ -114,6 +122,8 @@ interface Exchange {
   errno?: string;
   /** judges the held answer before the client gets it, or null */
   confirm: Confirm | null;
+  /** the config generation that decided this request */
+  readonly generation: { readonly id: number; readonly sha256: string } | undefined;
 }
 
 type Body =
@@ -173,6 +183,11 @@ export class ClientConnection {
   /** True while a long-lived stream (events, logs -f, attach, ...) is in progress. */
   get streaming(): boolean {
     return this.phase === Phase.Raw || (this.ex !== null && this.ex.longLived);
+  }
+
+  /** the operation of the long-lived stream in progress (metrics), or null */
+  get streamOperation(): string | null {
+    return this.streaming ? (this.ex?.operation ?? null) : null;
   }
 
   get busy(): boolean {
@@ -307,6 +322,8 @@ export class ClientConnection {
       operation: null,
       decision: 'deny',
       rule: null,
+      reason: null,
+      mode: 'enforce',
       status: 0,
       bytesIn: 0,
       bytesOut: 0,
@@ -316,6 +333,7 @@ export class ClientConnection {
       heldSize: 0,
       stream: null,
       confirm: null,
+      generation: this.ctx.generation,
     };
   }
 
@@ -344,8 +362,10 @@ export class ClientConnection {
     ex.client = who.client;
     const policy = this.ctx.policies.get(who.policy)!;
     this.policy = policy;
+    ex.mode = this.ctx.modeOf?.(who.policy) ?? 'enforce';
 
-    const a = admit({ method: head.method, target: head.target, upgrade: head.upgrade, hasBody, contentTypes }, policy, this.ctx.minApiVersion);
+    const facts = { method: head.method, target: head.target, upgrade: head.upgrade, hasBody, contentTypes };
+    const a = ex.mode === 'audit' ? auditAdmit(facts, policy, this.ctx.minApiVersion) : admit(facts, policy, this.ctx.minApiVersion);
     if (!a.allowed) {
       if (a.operation !== null) ex.operation = a.operation;
       if (a.target !== null) ex.path = a.target;
@@ -359,6 +379,8 @@ export class ClientConnection {
     ex.decision = 'allow';
     ex.rule = a.rule;
     ex.longLived = LONG_LIVED.has(op.id);
+    const wouldDeny = 'wouldDeny' in a ? (a.wouldDeny as Refusal | null) : null;
+    if (wouldDeny !== null) this.wouldDeny(wouldDeny);
     if (!a.inspect) {
       this.forward(head, m, null);
       return;
@@ -375,6 +397,12 @@ export class ClientConnection {
       return;
     }
     void this.inspect(null);
+  }
+
+  private wouldDeny(r: Refusal): void {
+    this.ex!.decision = 'would_deny';
+    this.ex!.rule = r.rule;
+    this.ex!.reason = r.message;
   }
 
   private tooLarge(m: RouteMatch): Refusal {
@@ -429,6 +457,13 @@ export class ClientConnection {
     if (this.closed || this.pending !== pending) return;
     this.pending = null;
     this.resumeClient(PAUSE_INSPECT);
+    if (this.ex!.mode === 'audit' && (result.allowed || auditable(result))) {
+      // Audit changes nothing it forwards: the request goes on as sent, its answer untouched.
+      if (!result.allowed) this.wouldDeny(result);
+      this.forward(head, m, raw);
+      this.pump();
+      return;
+    }
     if (!result.allowed) {
       // A streamed body (a build context) was never read: the connection cannot go on.
       const bodyUnread = raw === null && (head.chunked || (head.contentLength ?? 0) > 0);
@@ -533,6 +568,7 @@ export class ClientConnection {
     const ex = this.ex!;
     ex.rule = r.rule;
     ex.decision = 'deny';
+    ex.reason = r.message;
     const discardable = !hasBody || (!head.chunked && head.contentLength! <= DISCARD_LIMIT);
     if (!discardable || !this.keepAlive) {
       this.sendRefusal(r);
@@ -561,6 +597,7 @@ export class ClientConnection {
       if (rule !== undefined) {
         this.ex.rule = rule;
         this.ex.decision = 'deny';
+        this.ex.reason = message;
       }
     }
     this.pending = null;
@@ -614,6 +651,9 @@ export class ClientConnection {
       bytes_in: ex.bytesIn,
       bytes_out: ex.bytesOut,
       ...(ex.errno !== undefined ? { errno: ex.errno } : {}),
+      ...(ex.generation !== undefined ? { generation: ex.generation.id, config_sha256: ex.generation.sha256 } : {}),
+      ...(ex.reason !== null ? { reason: ex.reason } : {}),
+      mode: ex.mode,
     });
   }
 

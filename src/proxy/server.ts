@@ -1,90 +1,85 @@
-import type net from 'node:net';
-import { TLSSocket } from 'node:tls';
 import { formatAddress, type Address } from '../config/address.js';
-import type { Config } from '../config/schema.js';
-import { createIdentifier } from '../identity/identify.js';
-import { listen } from '../listener/listen.js';
-import { decisionLog } from '../log/decision-log.js';
+import type { LoadedConfig, LoadOptions } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
-import type { CompiledPolicy } from '../policy/types.js';
-import { createDial } from '../upstream/dial.js';
-import { createLookup } from '../upstream/lookup.js';
+import { Metrics } from '../admin/metrics.js';
+import { pingDaemon } from '../admin/ping.js';
+import { startAdmin, type AdminServer } from '../admin/server.js';
+import { buildGeneration, type BuildGeneration } from '../reload/generation.js';
+import { ListenerSet, verifiedCertificate } from '../reload/listeners.js';
+import { Reloader, warnUnrestricted, type ReloadResult, type ReloadTrigger } from '../reload/reloader.js';
+import { Runtime } from '../reload/runtime.js';
 import { ClientConnection, type ConnectionContext } from './connection.js';
 
 export interface RunningProxy {
+  /** the listeners bound now, which a reload may change */
   readonly listeners: ReadonlyArray<{ readonly name: string; readonly address: Address }>;
+  readonly runtime: Runtime;
+  /** the admin listener, when the config has one */
+  readonly admin: AdminServer | undefined;
+  /** loads the config again (from `loadOptions`) and makes it current if it is valid */
+  reload(trigger: ReloadTrigger): Promise<ReloadResult>;
   /** Stops accepting, lets plain requests finish within `graceMs`, then closes streams. */
   shutdown(graceMs: number): Promise<void>;
 }
 
-/** Policies that some client or listener of the config can end up with. */
-function policiesInUse(config: Config): Set<string> {
-  const names = new Set<string>();
-  for (const l of config.listeners) if (l.policy !== undefined) names.add(l.policy);
-  for (const c of config.clients) names.add(c.policy);
-  return names;
+export interface StartOptions {
+  /** how to load the config again on reload */
+  readonly loadOptions?: LoadOptions;
+  /** reported by portcullis_build_info */
+  readonly version?: string;
 }
 
-export async function startProxy(config: Config, policies: ReadonlyMap<string, CompiledPolicy>, logger: Logger): Promise<RunningProxy> {
-  const dial = createDial(config.upstream);
-  const lookup = createLookup(dial);
-  const log = decisionLog(logger, config.log.decisions);
-  const identifier = await createIdentifier(config, {
-    onError: (host, error) => logger.warn({ host, error: String(error) }, 'source hostname did not resolve; it matches no one until it does'),
-  });
+export async function startProxy(loaded: LoadedConfig, logger: Logger, options: StartOptions = {}): Promise<RunningProxy> {
   const connections = new Set<ClientConnection>();
-  const servers: net.Server[] = [];
-  const bound: Array<{ name: string; address: Address }> = [];
-
-  for (const name of policiesInUse(config)) {
-    // Nothing is checked under it: whoever has it is root on the host, and the log should say so.
-    if (policies.get(name)?.chain.includes('unrestricted')) {
-      logger.warn({ policy: name }, 'policy is unrestricted: its clients can do anything the Docker socket allows, including owning the host');
-    }
-  }
-
-  try {
-    for (const l of config.listeners) {
-      const ctx: ConnectionContext = {
-        listener: l.name,
-        policies,
-        dial,
-        minApiVersion: config.limits.minApiVersion,
-        maxHeaderBytes: config.limits.maxHeaderBytes,
-        maxBodyBytes: config.limits.maxBodyBytes,
-        log,
-        lookup,
-      };
-      const { server, address } = await listen(
-        l,
-        (socket) => {
-          // Only a certificate mutual TLS verified can identify anyone.
-          const peerCertificate = socket instanceof TLSSocket && socket.authorized ? socket.getPeerCertificate() : null;
-          const identity = identifier.connection({ listener: l.name, remoteAddress: socket.remoteAddress, peerCertificate });
-          connections.add(new ClientConnection(socket, ctx, identity, (c) => connections.delete(c)));
-        },
+  let runtime: Runtime | undefined;
+  const metrics = loaded.config.admin === undefined
+    ? undefined
+    : new Metrics(
         {
-          onTlsClientError: (error, socket) => {
-            logger.info({ listener: l.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, error: error.message }, 'tls handshake refused');
-          },
+          counts: () => ({ connections: connections.size, streamOperations: [...connections].filter((c) => c.streaming).map((c) => c.streamOperation) }),
+          generation: () => runtime!.current.id,
+          upstreamUp: async () => (await pingDaemon(runtime!.current.dial, runtime!.current.config.admin?.readyTimeoutMs ?? 2000)).ok,
         },
+        options.version ?? 'unknown',
       );
-      servers.push(server);
-      bound.push({ name: l.name, address });
-      logger.info({ listener: l.name, address: formatAddress(address), policy: l.policy ?? null, tls: l.tls !== undefined }, 'listening');
-    }
+  const build: BuildGeneration = (id, l) => buildGeneration(id, l, logger, metrics === undefined ? {} : { upstreamError: (errno) => metrics.upstreamError(errno) });
+  runtime = new Runtime(await build(1, loaded), metrics === undefined ? undefined : (e) => metrics.request(e, e.mode ?? 'enforce'));
+  const rt = runtime;
+  const contexts = new Map<string, ConnectionContext>();
+  const listeners = new ListenerSet((listener, socket) => {
+    let ctx = contexts.get(listener);
+    if (ctx === undefined) contexts.set(listener, (ctx = rt.context(listener)));
+    const identity = rt.identity({ listener, remoteAddress: socket.remoteAddress, peerCertificate: verifiedCertificate(socket) });
+    connections.add(new ClientConnection(socket, ctx, identity, (c) => connections.delete(c)));
+  }, logger);
+
+  warnUnrestricted(rt.current, logger);
+  let admin: AdminServer | undefined;
+  try {
+    if (loaded.config.admin !== undefined) admin = await startAdmin(loaded.config.admin.address, rt, metrics!, logger);
+    await listeners.start(loaded.config.listeners);
   } catch (err) {
-    for (const s of servers) s.close();
-    identifier.close();
+    admin?.close();
+    listeners.close();
+    rt.current.identifier.close();
     throw err;
   }
-  logger.info({ upstream: formatAddress(config.upstream.address) }, 'upstream');
+  logger.info({ upstream: formatAddress(loaded.config.upstream.address), generation: 1, config_sha256: loaded.sha256 }, 'upstream');
+  const reloader = new Reloader(options.loadOptions ?? {}, rt, build, listeners, logger, (result) => {
+    if (result !== 'unchanged') metrics?.reload(result);
+  });
 
   return {
-    listeners: bound,
+    get listeners() {
+      return listeners.addresses();
+    },
+    runtime: rt,
+    admin,
+    reload: (trigger) => reloader.reload(trigger),
     async shutdown(graceMs) {
-      for (const s of servers) s.close();
-      identifier.close();
+      listeners.close();
+      admin?.close();
+      rt.current.identifier.close();
       for (const c of connections) c.drain();
       const deadline = Date.now() + graceMs;
       while (Date.now() < deadline && [...connections].some((c) => c.busy && !c.streaming)) {

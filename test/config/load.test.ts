@@ -35,7 +35,7 @@ describe('loadConfig defaults', () => {
     assert.deepEqual(config.upstream, { address: { kind: 'unix', path: '/var/run/docker.sock' } });
     assert.deepEqual(config.policies, {});
     assert.deepEqual(config.limits, { minApiVersion: '1.24', maxHeaderBytes: 1048576, maxBodyBytes: 1048576, shutdownGraceMs: 10000 });
-    assert.deepEqual(config.log, { decisions: true, level: 'info' });
+    assert.deepEqual(config.log, { decisions: 'all', level: 'info' });
     assert.ok(policies.has('read-only'));
   });
 
@@ -45,7 +45,7 @@ describe('loadConfig defaults', () => {
       text: `${LISTENER}limits:\n  shutdownGraceMs: 0\n  minApiVersion: 1.40\nlog:\n  level: debug\n`,
     });
     assert.deepEqual(config.limits, { minApiVersion: '1.40', maxHeaderBytes: 1048576, maxBodyBytes: 1048576, shutdownGraceMs: 0 });
-    assert.deepEqual(config.log, { decisions: true, level: 'debug' });
+    assert.deepEqual(config.log, { decisions: 'all', level: 'debug' });
   });
 
   it('names listeners by index unless named', () => {
@@ -241,7 +241,7 @@ limits: { maxHeaderBytes: 0x100, shutdownGraceMs: -1, minApiVersion: "2" }
 listeners: []
 `;
     assert.deepEqual(problems({ text }), [
-      '<text>:2:14: log.decisions: must be true or false',
+      '<text>:2:14: log.decisions: must be all, denied or none',
       '<text>:3:10: log.level: Invalid option: expected one of "debug"|"info"|"warn"|"error"',
       '<text>:4:27: limits.maxHeaderBytes: must be a non-negative decimal integer',
       '<text>:4:51: limits.shutdownGraceMs: must be a non-negative decimal integer',
@@ -307,7 +307,7 @@ log:
 `,
     });
     assert.equal(config.limits.maxHeaderBytes, 4096);
-    assert.equal(config.log.decisions, false);
+    assert.equal(config.log.decisions, 'none');
     assert.equal(config.listeners[0]?.mode, 0o640);
   });
 

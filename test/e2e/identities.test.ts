@@ -412,8 +412,8 @@ e2eSuite('identities through the proxy', (ctx) => {
 
         const logged = proxy.allLogs().length;
         process.kill(proxy.pid, 'SIGHUP');
-        await waitFor('the "tls reloaded" line', () => proxy.allLogs().slice(logged).find((l) => l.msg === 'tls reloaded'));
-        assert.deepEqual(proxy.allLogs().slice(logged).filter((l) => l.msg === 'tls reload failed'), []);
+        await waitFor('the "config reloaded" line', () => proxy.allLogs().slice(logged).find((l) => l.msg === 'config reloaded'));
+        assert.deepEqual(proxy.allLogs().slice(logged).filter((l) => l.msg === 'config error'), []);
 
         // A new connection sees the new certificate (verified against the new CA)...
         assert.equal(await servedFingerprint(port, ci, join(fresh, 'ca.pem')), newFp);
@@ -438,8 +438,8 @@ e2eSuite('identities through the proxy', (ctx) => {
         await rename(join(dir, 'server-key.pem.new'), join(dir, 'server-key.pem'));
         const logged2 = proxy.allLogs().length;
         process.kill(proxy.pid, 'SIGHUP');
-        const failed = await waitFor('the "tls reload failed" line', () => proxy.allLogs().slice(logged2).find((l) => l.msg === 'tls reload failed'));
-        assert.equal(failed.listener, 'mtls');
+        await waitFor('the "config reload failed" line', () => proxy.allLogs().slice(logged2).find((l) => String(l.msg).startsWith('config reload failed')));
+        assert.equal(proxy.allLogs().slice(logged2).find((l) => l.msg === 'config error')?.listener, 'mtls');
         assert.equal(await servedFingerprint(port, ci, join(fresh, 'ca.pem')), newFp);
         const still = await docker(host, ['ps'], { env: tlsEnv(renewed) });
         assert.equal(still.code, 0, still.stderr);

@@ -48,6 +48,8 @@ export interface Proxy {
   hwmKb(): number;
   /** sends `signal` (default SIGTERM, SIGKILL after 10 s) and resolves with the exit code (128 + n for a signal) */
   stop(signal?: NodeJS.Signals): Promise<number>;
+  /** the config file the proxy was started with, which a test may rewrite to reload it */
+  configFile: string;
 }
 
 export interface StartPortcullisOptions {
@@ -211,6 +213,7 @@ export async function startPortcullis(opts: StartPortcullisOptions): Promise<Pro
     },
     logs: () => lines.filter((l): l is DecisionLine => l.msg === 'request'),
     allLogs: () => [...lines],
+    configFile,
     rssKb: () => procStatusKb(pid, 'VmRSS'),
     hwmKb: () => procStatusKb(pid, 'VmHWM'),
     stop(signal: NodeJS.Signals = 'SIGTERM') {
