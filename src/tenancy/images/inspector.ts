@@ -266,6 +266,10 @@ class Stage {
     const ref = parseName(fromImage.endsWith(':') ? fromImage.slice(0, -1) : fromImage, 'fromImage');
     const tag = formValue(req.query, 'tag') ?? ref.tag;
     if (tag !== null && tag.startsWith(RESERVED)) badName(`tag "${tag}" begins with "${RESERVED}", which is reserved for the clients' image name spaces`);
+    if (tag === null && ref.digest === null) {
+      // Whoever can push to the repository could have pushed tags spelt like a client's daemon names.
+      unsupported(`pulling every tag of ${familiarString(ref)} could bring in tags in the clients' image name spaces; name a tag or a digest`);
+    }
     return { allowed: true };
   }
 

@@ -116,6 +116,9 @@ test('commit and import name their result in the tag space; pull stays a shared 
   assert.deepEqual(await run('ImageCreate', { query: { fromImage: ['busybox'], tag: ['latest'] } }), { allowed: true });
   refused(await run('ImageCreate', { query: { fromImage: ['myapp'], tag: ['__bob.1'] } }), 'PC_TENANCY_IMAGE_NAME');
   refused(await run('ImageCreate', { query: { fromImage: ['myapp:__bob.1'] } }), 'PC_TENANCY_IMAGE_NAME');
+  // docker pull -a: every tag the registry has, which may be spelt like a client's daemon names
+  refused(await run('ImageCreate', { query: { fromImage: ['myapp'] } }), 'PC_TENANCY_IMAGES_UNSUPPORTED');
+  assert.deepEqual(await run('ImageCreate', { query: { fromImage: ['myapp@sha256:' + 'e'.repeat(64)] } }), { allowed: true });
 });
 
 test('load, prune, push of the client\'s own image and every-tag push and save are refused; their neighbours pass', async () => {
@@ -158,4 +161,13 @@ test('lists show own and shared names only; reference filters also match the dae
 test('a look-up that fails refuses', async () => {
   const lookup = daemon({ [`/images/${encodeURIComponent('myapp:__alice.1')}/json`]: new Error('daemon gone') });
   refused(await run('ContainerCreate', { body: { Image: 'myapp:1' }, lookup }), 'PC_INSPECT_FAILED');
+});
+
+test('container events show the client\'s image names', async () => {
+  const v = await run('SystemEvents');
+  assert.ok(v.allowed);
+  const ev = (image: string) => j({ Type: 'container', Action: 'start', from: image, Actor: { ID: 'x', Attributes: { image, name: 'web' } } });
+  assert.deepEqual(v.events!(ev('myapp:__alice.1')), ev('myapp:1'));
+  assert.deepEqual(v.events!(ev('busybox:latest')), ev('busybox:latest'));
+  assert.deepEqual(v.events!(j({ Type: 'image', Action: 'tag', Actor: { ID: A, Attributes: { name: 'myapp:__alice.1' } } })), j({ Type: 'image', Action: 'tag', Actor: { ID: A, Attributes: { name: 'myapp:__alice.1' } } }));
 });
