@@ -77,7 +77,7 @@ export const Errors = {
   PC_UPSTREAM_UNAVAILABLE: def('PC_UPSTREAM_UNAVAILABLE', 502, 'the Docker daemon could not be reached'),
   // Images owned by tenants (docs/tenancy.md, "Images belong to tenants").
   PC_TENANCY_IMAGE_NAME: def('PC_TENANCY_IMAGE_NAME', 403, 'a new image name a tenant cannot have: a reserved tag (beginning with "__"), a digest, or a tag too long for the tenant\'s tag space'),
-  PC_TENANCY_IMAGES_UNSUPPORTED: def('PC_TENANCY_IMAGES_UNSUPPORTED', 403, 'an image operation that cannot be confined to the tenant\'s own images (load, prune, push of its own image, pull or push of every tag)'),
+  PC_TENANCY_IMAGES_UNSUPPORTED: def('PC_TENANCY_IMAGES_UNSUPPORTED', 403, 'an image operation that cannot be confined to the tenant\'s own images (load, prune, push of its own image, pull, push or save of every tag)'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof Errors;

@@ -216,7 +216,7 @@ class Stage {
   private async saved(req: InspectRequest, text: string): Promise<string> {
     const r = await resolveImageFor(this.space, req.lookup, text);
     if (r !== null && r.via === 'id') return r.id;
-    if (isNameOnly(text)) badName(`saving "${text}" takes every tag of the repository, other clients' included; name a tag`);
+    if (isNameOnly(text)) unsupported(`saving "${text}" takes every tag of the repository, other clients' included; name a tag`);
     if (r === null) hidden(`No such image: ${shownName(text)}`, `no image the client "${this.space.client}" sees answers to "${text}"`);
     return r.via === 'shared' ? text : r.id;
   }
