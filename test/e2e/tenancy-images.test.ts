@@ -18,6 +18,7 @@ import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
+import { httpRequest } from './harness/wire.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -202,6 +203,50 @@ e2eSuite('tenancy: images belong to tenants (examples/tenants.yaml)', (ctx) => {
   it('reserved tags cannot be given', async () => {
     await refused('bob', ['tag', BUSYBOX_IMAGE, `${app}:__alice.1`], /PC_TENANCY_IMAGE_NAME/);
     await aliceIntact('bob tag of the daemon name');
+  });
+
+  it('raw requests naming alice\'s daemon name, ID or prefix are refused before the daemon sees them', async () => {
+    const raw = (method: string, path: string, body?: unknown) => {
+      const m = /:(\d+)$/.exec(proxies.bob.host());
+      assert.ok(m, proxies.bob.host());
+      return httpRequest(Number(m[1]), method, path, { headers: { Authorization: `Bearer ${tokens.bob}` }, body });
+    };
+    const q = encodeURIComponent;
+    const daemonName = `${app}:__alice.1`;
+    const stolen = `pc-img-stolen-${pid}`;
+    const cases: [string, string, number, RegExp | null, unknown?][] = [
+      ['POST', `/images/create?fromSrc=-&repo=${q(app)}&tag=__alice.1`, 403, /PC_TENANCY_IMAGE_NAME/],
+      ['POST', `/images/create?fromSrc=-&repo=${q(daemonName)}`, 403, /PC_TENANCY_IMAGE_NAME/],
+      ['POST', `/images/create?fromImage=${q(app)}&tag=__alice.1`, 403, /PC_TENANCY_IMAGE_NAME/],
+      ['POST', `/images/create?fromImage=${q(app)}`, 403, /PC_TENANCY_IMAGES_UNSUPPORTED/],
+      ['POST', `/build?t=${q(daemonName)}`, 403, /PC_TENANCY_IMAGE_NAME/],
+      ['POST', `/commit?repo=${q(app)}&tag=__alice.1`, 403, /PC_TENANCY_IMAGE_NAME/],
+      ['POST', `/images/${q(BUSYBOX_IMAGE)}/tag?repo=${q(app)}&tag=__alice.1`, 403, /PC_TENANCY_IMAGE_NAME/],
+      ['POST', `/images/${q(aliceId)}/tag?repo=${stolen}&tag=1`, 404, /No such image/],
+      ['POST', `/images/${q(aliceId.slice(7, 17))}/tag?repo=${stolen}&tag=2`, 404, /No such image/],
+      ['POST', '/containers/create', 404, /No such image/, { Image: daemonName, Cmd: ['true'], HostConfig: { NetworkMode: 'none' } }],
+      ['POST', '/containers/create', 404, /No such image/, { Image: aliceId, Cmd: ['true'], HostConfig: { NetworkMode: 'none' } }],
+      ['GET', `/images/json?filters=${q(JSON.stringify({ before: [daemonName] }))}`, 404, /No such image/],
+      ['GET', `/images/get?names=${q(daemonName)}`, 404, /No such image/],
+      ['GET', `/images/${q(aliceId)}/get`, 404, /No such image/],
+      ['GET', `/images/${q(aliceId.slice(7, 17))}/history`, 404, /No such image/],
+      ['DELETE', `/images/${q(daemonName)}?force=1`, 404, /No such image/],
+      ['DELETE', `/images/${q(aliceId)}?force=1`, 404, /No such image/],
+      ['POST', `/images/${q(app)}/push?tag=__alice.1`, 404, /No such image/],
+    ];
+    for (const [method, path, status, re, body] of cases) {
+      const res = await raw(method, path, body);
+      assert.equal(res.status, status, `${method} ${path}: ${res.text}`);
+      if (re !== null) assert.match(res.text, re, `${method} ${path}`);
+      await aliceIntact(`bob's ${method} ${path}`);
+    }
+    for (const t of ['1', '2']) assert.equal(await onDaemon(`${stolen}:__bob.${t}`), null);
+    const bobs = await daemon('GET', `/containers/json?all=1&filters=${q(JSON.stringify({ label: ['io.portcullis.owner=bob'] }))}`);
+    assert.deepEqual(bobs.json, [], 'a container was created from alice\'s image');
+    // A reference filter naming alice's daemon name lists nothing of hers.
+    const listed = await raw('GET', `/images/json?filters=${q(JSON.stringify({ reference: [daemonName] }))}`);
+    assert.equal(listed.status, 200, listed.text);
+    assert.ok(!listed.text.includes(aliceId) && !listed.text.includes('__alice'), listed.text);
   });
 
   it('alice and bob build and run the same same:1 at the same time through two proxies, each their own', async () => {
