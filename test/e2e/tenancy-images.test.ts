@@ -3,7 +3,8 @@
  * examples/tenants.yaml. Alice builds `app:1`; every way bob has to re-point, remove or replace it
  * (tag, build -t, commit, import, load, rmi, image prune -a) leaves alice's `app:1` resolving to
  * her image ID on the daemon, and bob never sees alice's image. Two tenants building and running
- * the same `same:1` at the same time, each through its own proxy process, each get their own.
+ * the same `same:1` at the same time, each through its own proxy process, each get their own, and
+ * see the name they gave in ps, inspect and events.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -262,7 +263,11 @@ e2eSuite('tenancy: images belong to tenants (examples/tenants.yaml)', (ctx) => {
     assert.ok(ia !== null && ib !== null && ia !== ib, `${ia} ${ib}`);
     // alice's container shows the name she gave, in ps and inspect.
     const c = `pc-img-ps-${pid}`;
+    const since = Math.floor(Date.now() / 1000) - 1;
     await must('alice', ['create', '--name', c, '--network', 'none', `${same}:1`, 'true']);
+    const events = await must('alice', ['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${c}`, '--format', '{{.Action}} {{.Actor.Attributes.image}}']);
+    assert.match(events, new RegExp(`^create ${same}:1$`, 'm'), events);
+    assert.ok(!events.includes('__'), events);
     assert.equal((await must('alice', ['ps', '-a', '--filter', `name=${c}`, '--format', '{{.Image}}'])).trim(), `${same}:1`);
     assert.equal((await must('alice', ['inspect', '--format', '{{.Config.Image}}', c])).trim(), `${same}:1`);
     await must('alice', ['rm', c]);
