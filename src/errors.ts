@@ -82,6 +82,9 @@ export const Errors = {
   PC_PLUGIN_UNSUPPORTED: def('PC_PLUGIN_UNSUPPORTED', 403, 'a decision that needs the request or the answer rewritten, which an authorization plugin cannot do'),
   PC_TENANCY_REFERENCE: def('PC_TENANCY_REFERENCE', 403, 'tenancy: a body field dockerd reads as a reference to another object that cannot be pinned within the client\'s own (docs/tenancy.md)'),
   PC_TENANCY_IDENTITY: def('PC_TENANCY_IDENTITY', 403, 'tenancy: a DNS alias, MAC or static IP address on a network shared between clients, where it could pose as another client\'s container'),
+  // Images owned by tenants (docs/tenancy.md, "Images belong to tenants").
+  PC_TENANCY_IMAGE_NAME: def('PC_TENANCY_IMAGE_NAME', 403, 'a new image name a tenant cannot have: a reserved tag (beginning with "__"), a digest, or a tag too long for the tenant\'s tag space'),
+  PC_TENANCY_IMAGES_UNSUPPORTED: def('PC_TENANCY_IMAGES_UNSUPPORTED', 403, 'an image operation that cannot be confined to the tenant\'s own images (load, prune, push of its own image, pull, push or save of every tag)'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof Errors;

@@ -12,6 +12,7 @@ import { createMutationInspector, mergeMutation, type MutationOverrides } from '
 import { createVisibilityInspector } from '../visibility/inspector.js';
 import { mergeVisibility, type VisibilityOverrides } from '../visibility/model.js';
 import { createImageInspector } from '../images/inspector.js';
+import { createTenantImagesInspector } from '../tenancy/images/inspector.js';
 import { mergeImages, type ImageOverrides } from '../images/model.js';
 import type { CompiledPolicy, Decision, PolicySpec, RequestFacts, RuleSpec } from './types.js';
 
@@ -172,6 +173,8 @@ function inspectorFor(chain: readonly string[], specs: ReadonlyMap<string, Polic
     mutation === null ? null : createMutationInspector(mutation),
     redaction === null ? null : createRedactionInspector(redaction),
     images === null ? null : createImageInspector(images),
+    // After the allowlist, which judges the names the client wrote, tenancy maps them into its image tag space.
+    tenancy === null ? null : createTenantImagesInspector(),
     overrides.length === 0 ? null : createInspector(mergeConstraints(HARDENED_CONSTRAINTS, ...overrides)),
   ].filter((s): s is Inspector => s !== null);
   return stages.length === 0 ? null : stages.reduce((a, b) => chainInspectors(a, b));

@@ -206,6 +206,8 @@ e2eSuite('Compose v2: two tenants, one project name (examples/tenants.yaml)', (c
   type Tenant = (typeof TENANTS)[number];
   const project = `pcv2t${process.pid}`;
   const imageOf = (who: Tenant) => `pc-v2-${process.pid}-${who}:1`;
+  // Each tenant's image names live in its own tag space on the daemon (docs/tenancy.md).
+  const daemonImageOf = (who: Tenant) => `pc-v2-${process.pid}-${who}:__${who}.1`;
   const skip = composeV2Skip();
   const tokens: Record<Tenant, string> = { alice: randomBytes(32).toString('hex'), bob: randomBytes(32).toString('hex') };
   const configDirs = {} as Record<Tenant, string>;
@@ -230,7 +232,7 @@ e2eSuite('Compose v2: two tenants, one project name (examples/tenants.yaml)', (c
     for (const who of TENANTS) {
       await api('DELETE', `/networks/${who}.${project}_back`);
       await api('DELETE', `/volumes/${who}.${project}_data?force=1`);
-      await api('DELETE', `/images/${imageOf(who)}?force=1`);
+      await api('DELETE', `/images/${daemonImageOf(who)}?force=1`);
     }
   }
 
@@ -274,7 +276,7 @@ e2eSuite('Compose v2: two tenants, one project name (examples/tenants.yaml)', (c
         const web = daemon[who].find((c) => c.Labels['com.docker.compose.service'] === 'web')!;
         const state = (await api('GET', `/containers/${web.Id}/json`)).json;
         assert.equal(state.State.Health.Status, 'healthy');
-        assert.equal(state.Config.Image, imageOf(who));
+        assert.equal(state.Config.Image, daemonImageOf(who));
         assert.deepEqual(Object.keys(state.NetworkSettings.Networks), [`${who}.${project}_back`]);
         // tenants.yaml gives every container a memory limit
         assert.equal(state.HostConfig.Memory, 256 * 1024 * 1024);
