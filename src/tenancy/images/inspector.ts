@@ -240,12 +240,15 @@ class Stage {
       const text = cache[0] ?? '';
       if (text !== '') {
         const decoded = decodeGoJson(Buffer.from(text, 'utf8'), { kind: 'array', items: ANY });
-        if (!decoded.ok || !Array.isArray(decoded.value) || !decoded.value.every((v) => typeof v === 'string')) {
+        // Go unmarshals `null` into a nil list: Compose v2 sends it for a build without cache sources.
+        const isNull = decoded.ok && decoded.value === null && text.replace(/[ \t\n\r]/g, '') === 'null';
+        const list = isNull ? [] : decoded.ok ? decoded.value : undefined;
+        if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) {
           badName('cachefrom is not a JSON list of image references');
         }
         const kept: string[] = [];
         // dockerd skips a cache source it cannot find, so one the client cannot see is skipped too.
-        for (const ref of decoded.value as string[]) {
+        for (const ref of list as string[]) {
           const r = await resolveImageFor(space, req.lookup, ref);
           if (r !== null) kept.push(r.id);
         }

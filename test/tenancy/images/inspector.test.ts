@@ -106,6 +106,15 @@ test('build: every t goes into the tag space, cachefrom is pinned or dropped, th
   refused(await run('ImageBuild', { query: { t: ['myapp:__bob.1'] } }), 'PC_TENANCY_IMAGE_NAME');
 });
 
+test('build: a cachefrom of null (Compose v2, a nil list in Go) is an empty list; anything but a list of strings is refused', async () => {
+  const v = await run('ImageBuild', { query: { t: ['myapp:1'], cachefrom: [' null '] } });
+  assert.ok(v.allowed);
+  assert.deepEqual(v.query!.get('cachefrom'), ['[]']);
+  refused(await run('ImageBuild', { query: { t: ['myapp:1'], cachefrom: ['nul'] } }), 'PC_TENANCY_IMAGE_NAME');
+  refused(await run('ImageBuild', { query: { t: ['myapp:1'], cachefrom: ['{"a":1}'] } }), 'PC_TENANCY_IMAGE_NAME');
+  refused(await run('ImageBuild', { query: { t: ['myapp:1'], cachefrom: ['[1]'] } }), 'PC_TENANCY_IMAGE_NAME');
+});
+
 test('commit and import name their result in the tag space; pull stays a shared name', async () => {
   const c = await run('ImageCommit', { query: { container: ['x'], repo: ['myapp'], tag: ['2'] } });
   assert.ok(c.allowed);
