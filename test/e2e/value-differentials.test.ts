@@ -13,7 +13,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
@@ -59,33 +58,6 @@ interface Ctx {
 }
 
 const R = { port: 'PC_DENIED_PORT_BINDING', cap: 'PC_DENIED_CAP_ADD', bind: 'PC_DENIED_BIND_MOUNT' } as const;
-
-/** A request to the proxy's TCP listener, body as JSON text. */
-function proxyApi(address: string, method: string, path: string, body: unknown): Promise<ApiResult> {
-  const url = new URL(address.replace(/^tcp:/, 'http:'));
-  const payload = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: url.hostname, port: url.port, method, path, headers: { 'Content-Type': 'application/json', 'Content-Length': payload.length } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, json, text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 /** A /proc/net/tcp{,6} address (32-bit words in host byte order, little-endian here) as text. */
 function procAddress(hex: string): string {
@@ -282,7 +254,7 @@ policies:
       const obj = `${PFX}-${i}`;
       const proxy = x.policy === 'ci' ? ci : relaxed;
       const hc = x.hostConfig(c);
-      const res = await proxyApi(proxy.host(), 'POST', `/v1.41/containers/create?name=${obj}`, body(hc));
+      const res = await dockerApi(proxy.host(), 'POST', `/v1.41/containers/create?name=${obj}`, body(hc));
       if (x.expect === 'allowed') {
         assert.equal(res.status, 201, `expected the create to pass: ${res.status} ${res.text}`);
       } else {

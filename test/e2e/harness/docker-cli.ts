@@ -113,11 +113,13 @@ export interface ApiResult {
 
 /** A request straight to the daemon's socket, bypassing the proxy: how tests check what the daemon really did. */
 export function dockerApi(socket: string, method: string, path: string, body?: unknown): Promise<ApiResult> {
+  // A daemon's unix socket, or a proxy listener given as tcp://host:port.
+  const tcp = socket.startsWith('tcp://') ? new URL(socket.replace(/^tcp:/, 'http:')) : null;
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
       {
-        socketPath: socket,
+        ...(tcp === null ? { socketPath: socket } : { host: tcp.hostname, port: Number(tcp.port) }),
         method,
         path,
         headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {},
