@@ -192,7 +192,10 @@ e2eSuite('tenancy: references inside bodies', (ctx) => {
   ];
 
   it('bob\'s objects named in any reference field, by ID, prefix and name, are refused and untouched on the daemon', async () => {
-    const sinceS = Math.floor(Date.now() / 1000) - 1;
+    // dockerd reads `since` as seconds.nanoseconds: whole seconds would take in the set-up's own
+    // create and connect events on bob's network from the same second.
+    const nowMs = Date.now();
+    const sinceS = `${Math.floor(nowMs / 1000)}.${String((nowMs % 1000) * 1_000_000).padStart(9, '0')}`;
     const before = await bobState();
     const aliceBefore = await daemon('GET', `/containers/${aliceWeb.id}/json`);
     let n = 0;
