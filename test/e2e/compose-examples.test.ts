@@ -47,9 +47,12 @@ e2eSuite('compose example: read-only dashboard', (ctx) => {
   it('comes up; the client sees only the labelled container, without its environment, and cannot stop it', { timeout: 300_000 }, async () => {
     const up = compose('up', '-d');
     assert.equal(up.status, 0, up.stderr);
-    const logs = await waitFor('the stand-in to report', () => {
+    // The stand-in may start before Portcullis listens (its first rounds then end in "Connection
+    // refused"): wait for a round that Portcullis answered, from the list to the refused stop.
+    const logs = await waitFor('a round of the stand-in that Portcullis answered', () => {
       const out = compose('logs', '--no-color', 'dashboard').stdout;
-      return out.includes('REFUSED') && out;
+      const answered = out.indexOf(`${project}-shown`);
+      return answered !== -1 && out.indexOf('REFUSED', answered) !== -1 && out;
     }, 120_000);
     assert.match(logs, new RegExp(`${project}-shown`));
     assert.doesNotMatch(logs, new RegExp(`${project}-hidden`));
