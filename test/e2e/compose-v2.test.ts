@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnDocker, waitFor } from './harness/background.js';
 import { composeV2, composeV2Args } from './harness/compose.js';
 import { composeV2Skip } from './harness/daemon-flavour.js';
-import { dockerApi, type DockerResult } from './harness/docker-cli.js';
+import { dockerApi, type DockerResult, tokenConfigDir } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
@@ -239,9 +239,7 @@ e2eSuite('Compose v2: two tenants, one project name (examples/tenants.yaml)', (c
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pc-v2t-'));
     for (const who of TENANTS) {
-      configDirs[who] = join(dir, `docker-config-${who}`);
-      await mkdir(configDirs[who]);
-      await writeFile(join(configDirs[who], 'config.json'), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${tokens[who]}` } }));
+      configDirs[who] = await tokenConfigDir(join(dir, `docker-config-${who}`), tokens[who]);
       files[who] = await writeProject(join(dir, who), imageOf(who), who);
     }
     await cleanup();

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { spawnDocker, waitFor, waitForDecision } from './harness/background.js';
-import { docker, dockerApi } from './harness/docker-cli.js';
+import { docker, dockerApi, tokenConfigDir } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
@@ -471,10 +471,7 @@ e2eSuite('identities through the proxy', (ctx) => {
         ['bob', bob],
         ['wrong', wrong],
       ] as const) {
-        const d = join(workDir, `docker-config-${who}`);
-        await mkdir(d, { recursive: true });
-        await writeFile(join(d, 'config.json'), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${token}` } }));
-        configDirs[who] = d;
+        configDirs[who] = await tokenConfigDir(join(workDir, `docker-config-${who}`), token);
       }
       configDirs.none = join(workDir, 'docker-config-none');
       await mkdir(configDirs.none, { recursive: true });

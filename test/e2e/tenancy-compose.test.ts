@@ -8,14 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnDocker, untilDelivered, type BackgroundDocker } from './harness/background.js';
 import { compose, composeRequired, twoServiceProject } from './harness/compose.js';
-import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
+import { docker, dockerApi, type DockerResult, tokenConfigDir } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
@@ -74,10 +74,7 @@ e2eSuite('two tenants, one compose project name (examples/tenants.yaml)', (ctx) 
     dir = await mkdtemp(join(tmpdir(), 'pc-tencompose-'));
     await writeFile(join(dir, 'docker-compose.yml'), COMPOSE_FILE);
     for (const who of TENANTS) {
-      const d = join(dir, `docker-config-${who}`);
-      await mkdir(d, { recursive: true });
-      await writeFile(join(d, 'config.json'), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${tokens[who]}` } }));
-      configDirs[who] = d;
+      configDirs[who] = await tokenConfigDir(join(dir, `docker-config-${who}`), tokens[who]);
     }
     await cleanup();
     proxy = await startPortcullis({

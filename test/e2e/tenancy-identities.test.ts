@@ -12,7 +12,6 @@ import { dockerApi } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
-import { httpRequest } from './harness/wire.js';
 
 const OWNER_LABEL = 'io.portcullis.owner';
 const SHARED = 'io.portcullis.shared';
@@ -26,17 +25,8 @@ e2eSuite('tenancy: identities on a shared network', (ctx) => {
   let sharedId = '';
   const ids: Record<string, string> = {};
   const daemon = (method: string, path: string, body?: unknown) => dockerApi(ctx.dockerd.socket, method, path, body);
-  const as = async (who: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: any }> => {
-    const port = Number(/:(\d+)$/.exec(proxy.host())![1]);
-    const r = await httpRequest(port, method, `/v1.41${path}`, { headers: { Authorization: `Bearer ${tokens[who]}` }, body });
-    let json: unknown;
-    try {
-      json = JSON.parse(r.text);
-    } catch {
-      json = undefined;
-    }
-    return { ...r, json };
-  };
+  const as = (who: string, method: string, path: string, body?: unknown) =>
+    dockerApi(proxy.host(), method, `/v1.41${path}`, body, { Authorization: `Bearer ${tokens[who]}` });
   const owner = (who: string) => encodeURIComponent(JSON.stringify({ label: [`${OWNER_LABEL}=${who}`] }));
 
   async function cleanup(): Promise<void> {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
+import { docker, dockerApi, type DockerResult, tokenConfigDir } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
@@ -82,10 +82,7 @@ e2eSuite('tenancy: images belong to tenants (examples/tenants.yaml)', (ctx) => {
   before(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'pc-tenancy-images-'));
     for (const who of ['alice', 'bob'] as const) {
-      const d = join(workDir, `docker-config-${who}`);
-      await mkdir(d, { recursive: true });
-      await writeFile(join(d, 'config.json'), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${tokens[who]}` } }));
-      configDirs[who] = d;
+      configDirs[who] = await tokenConfigDir(join(workDir, `docker-config-${who}`), tokens[who]);
     }
     await cleanupDaemon();
     const configYaml = await readFile(join(repoRoot, 'examples/tenants.yaml'), 'utf8');

@@ -8,13 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { waitFor } from './harness/background.js';
-import { docker, dockerApi } from './harness/docker-cli.js';
+import { docker, dockerApi, tokenConfigDir } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
@@ -42,9 +42,7 @@ e2eSuite('tenancy quota under concurrency and across replicas', (ctx) => {
 
   before(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'pc-quota-'));
-    configDir = join(workDir, 'docker-config');
-    await mkdir(configDir);
-    await writeFile(join(configDir, 'config.json'), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${token}` } }));
+    configDir = await tokenConfigDir(join(workDir, 'docker-config'), token);
     const configYaml = [
       'listeners:',
       '  - name: main',

@@ -13,7 +13,6 @@ import { dockerApi } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE } from './harness/dockerd.js';
 import { startPortcullis, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
-import { httpRequest } from './harness/wire.js';
 
 const OWNER_LABEL = 'io.portcullis.owner';
 
@@ -27,17 +26,8 @@ e2eSuite('tenancy: references inside bodies', (ctx) => {
   const aliceNet = { id: '', name: 'anet' };
   const aliceWeb = { id: '', name: 'aweb' };
   const daemon = (method: string, path: string, body?: unknown) => dockerApi(ctx.dockerd.socket, method, path, body);
-  const as = async (who: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> => {
-    const port = Number(/:(\d+)$/.exec(proxy.host())![1]);
-    const r = await httpRequest(port, method, `/v1.41${path}`, { headers: { Authorization: `Bearer ${tokens[who]}` }, body });
-    let json: unknown;
-    try {
-      json = JSON.parse(r.text);
-    } catch {
-      json = undefined;
-    }
-    return { ...r, json };
-  };
+  const as = (who: string, method: string, path: string, body?: unknown) =>
+    dockerApi(proxy.host(), method, `/v1.41${path}`, body, { Authorization: `Bearer ${tokens[who]}` });
   const must = async (who: string, method: string, path: string, body?: unknown): Promise<any> => {
     const r = await as(who, method, path, body);
     assert.ok(r.status >= 200 && r.status < 300, `${who}: ${method} ${path}: ${r.status} ${r.text}`);

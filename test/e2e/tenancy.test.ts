@@ -7,13 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnDocker, untilDelivered, waitFor, waitForDecision } from './harness/background.js';
-import { docker, dockerApi, type DockerResult } from './harness/docker-cli.js';
+import { docker, dockerApi, type DockerResult, tokenConfigDir } from './harness/docker-cli.js';
 import { BUSYBOX_IMAGE, daemonRun } from './harness/dockerd.js';
 import { startPortcullis, type DecisionLine, type Proxy } from './harness/portcullis.js';
 import { e2eSuite } from './harness/skip.js';
@@ -79,10 +79,7 @@ e2eSuite('tenancy (examples/tenants.yaml)', (ctx) => {
   before(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'pc-tenancy-'));
     for (const who of ['alice', 'bob'] as const) {
-      const d = join(workDir, `docker-config-${who}`);
-      await mkdir(d, { recursive: true });
-      await writeFile(join(d, 'config.json'), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${tokens[who]}` } }));
-      configDirs[who] = d;
+      configDirs[who] = await tokenConfigDir(join(workDir, `docker-config-${who}`), tokens[who]);
     }
     await cleanupDaemon();
     proxy = await startPortcullis({

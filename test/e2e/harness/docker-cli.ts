@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -111,8 +111,18 @@ export interface ApiResult {
   text: string;
 }
 
+/**
+ * A docker CLI config directory `dir` (created) whose config.json makes the CLI send the bearer
+ * `token`, as a tenant's CLI does.
+ */
+export async function tokenConfigDir(dir: string, token: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${token}` } }));
+  return dir;
+}
+
 /** A request straight to the daemon's socket, bypassing the proxy: how tests check what the daemon really did. */
-export function dockerApi(socket: string, method: string, path: string, body?: unknown): Promise<ApiResult> {
+export function dockerApi(socket: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult> {
   // A daemon's unix socket, or a proxy listener given as tcp://host:port.
   const tcp = socket.startsWith('tcp://') ? new URL(socket.replace(/^tcp:/, 'http:')) : null;
   return new Promise((resolve, reject) => {
@@ -122,7 +132,7 @@ export function dockerApi(socket: string, method: string, path: string, body?: u
         ...(tcp === null ? { socketPath: socket } : { host: tcp.hostname, port: Number(tcp.port) }),
         method,
         path,
-        headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {},
+        headers: { ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}), ...headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
